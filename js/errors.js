@@ -1,0 +1,55 @@
+// The SDK's error classes. Rust decides what went wrong (code, message, context); this module only
+// gives each code its class so that `err instanceof RateLimitError` works. Every error has `code`,
+// `retryable`, and the context fields that apply (operation, endpoint, jobId, status,
+// retryAfterMs, errors, cause, report).
+
+export class SandrunError extends Error {
+  constructor(message, details = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = details.code ?? 'INTERNAL';
+    this.retryable = Boolean(details.retryable);
+    for (const key of ['operation', 'endpoint', 'jobId', 'status', 'retryAfterMs', 'errors', 'report']) {
+      if (details[key] !== undefined) this[key] = details[key];
+    }
+    if (details.cause !== undefined) this.cause = details.cause;
+  }
+}
+
+/** Bad input, found before anything was sent. `errors` lists `{ field, message }`. */
+export class ValidationError extends SandrunError {
+  get field() { return this.errors?.[0]?.field; }
+}
+export class NetworkError extends SandrunError {}
+export class TimeoutError extends SandrunError {}
+/** The server answered with an error status (`status`). */
+export class HttpError extends SandrunError {}
+/** The worker asked to slow down; `retryAfterMs` says for how long when it said so. */
+export class RateLimitError extends HttpError {}
+export class NotFoundError extends HttpError {}
+/** A result failed verification; `report` holds the verification report. */
+export class VerificationError extends SandrunError {}
+export class CancelledError extends SandrunError {}
+/** The server answered, but not with what was asked for. */
+export class ProtocolError extends SandrunError {}
+/** The platform or server cannot do this. */
+export class UnsupportedError extends SandrunError {}
+
+const byCode = {
+  VALIDATION: ValidationError,
+  NETWORK: NetworkError,
+  TIMEOUT: TimeoutError,
+  HTTP: HttpError,
+  RATE_LIMITED: RateLimitError,
+  NOT_FOUND: NotFoundError,
+  VERIFICATION: VerificationError,
+  CANCELLED: CancelledError,
+  PROTOCOL: ProtocolError,
+  UNSUPPORTED: UnsupportedError,
+};
+
+/** Used by the wasm module (through the platform) to raise errors. */
+export function makeError(code, message, details) {
+  const Class = byCode[code] ?? SandrunError;
+  return new Class(message, { ...(details ?? {}), code });
+}

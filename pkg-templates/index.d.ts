@@ -1,0 +1,65 @@
+// @sandrun/sdk — public TypeScript surface. The same for every entry (browser/bundler ESM,
+// Node ESM, Node CJS); the IIFE's global `Sandrun` is this module's namespace plus `create`.
+// Classes and data types come from the wasm-bindgen/tsify output (sandrun_sdk.d.ts); this file
+// adds what the JS glue patches in (async iteration of logs) and the error classes.
+// Consumers need TypeScript >= 5.2 with lib `esnext.disposable` (or `skipLibCheck`).
+
+export { Sandrun, JobBuilder, JobExecution, LogStream } from './sandrun_sdk.js';
+// Config, spec, status, result and report types generated from Rust (tsify).
+export type * from './sandrun_sdk.js';
+
+declare module './sandrun_sdk.js' {
+  /** `for await (const chunk of exec.logs())` yields the job's output as decoded text. */
+  interface LogStream extends AsyncIterable<string> {}
+}
+
+/**
+ * Loads the wasm before the first `Sandrun.create()` (optional; Node loads it at import).
+ * `wasm`: where the `.wasm` is, or its bytes/Response/compiled Module — for bundlers that do not
+ * handle `new URL('./sandrun_sdk_bg.wasm', import.meta.url)`.
+ */
+export declare function init(options?: {
+  wasm?: string | URL | Request | Response | BufferSource | WebAssembly.Module;
+}): Promise<void>;
+
+/** What went wrong with one input field. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Base class of every error the SDK throws or rejects with. */
+export declare class SandrunError extends Error {
+  /** Stable machine-readable code: `VALIDATION`, `NETWORK`, `TIMEOUT`, `HTTP`, `RATE_LIMITED`, … */
+  readonly code: string;
+  /** Whether trying again later can succeed. */
+  readonly retryable: boolean;
+  readonly operation?: string;
+  readonly endpoint?: string;
+  readonly jobId?: string;
+  /** HTTP status, when the server answered. */
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  /** For validation errors: every problem found, each naming its field. */
+  readonly errors?: FieldError[];
+  constructor(message: string, details?: Record<string, unknown>);
+}
+/** Bad input (config, job spec), found before anything was sent. */
+export declare class ValidationError extends SandrunError {}
+/** The request never got an answer (refused, reset, DNS, CORS). */
+export declare class NetworkError extends SandrunError {}
+export declare class TimeoutError extends SandrunError {}
+/** The server answered with an error status. */
+export declare class HttpError extends SandrunError {}
+export declare class RateLimitError extends HttpError {}
+export declare class NotFoundError extends HttpError {}
+/** A result failed verification (job hash, signature, output bytes, untrusted worker key). */
+export declare class VerificationError extends SandrunError {}
+/** Aborted through an `AbortSignal` or `cancel()`. */
+export declare class CancelledError extends SandrunError {}
+/** The server answered, but not with what was asked for. */
+export declare class ProtocolError extends SandrunError {}
+/** This platform or server cannot do that (e.g. `directory()` in a browser). */
+export declare class UnsupportedError extends SandrunError {}
+/** Builds the error instance for a code (used by the wasm; exported for tests and tooling). */
+export declare function makeError(code: string, message: string, details?: Record<string, unknown>): SandrunError;

@@ -1,0 +1,198 @@
+//! The job manifest the worker reads, and the rules that keep it readable.
+//!
+//! The real worker finds fields by substring search instead of parsing JSON: escapes are not
+//! decoded, an escaped quote cuts a string short and non-string array items are dropped. So every
+//! string the SDK sends must be printable ASCII without `"` or `\`, numbers go as strings, and
+//! then plain JSON text (no escapes needed) reads the same to a parser and to the substring reader.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Manifest {
+    pub entrypoint: String,
+    pub interpreter: Option<String>,
+    pub environment: Option<String>,
+    pub args: Vec<String>,
+    pub outputs: Vec<String>,
+}
+
+/// What is wrong with a value, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// e.g. `args[2]`, `entrypoint`, `files["a b.py"]`
+    pub field: String,
+    pub problem: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+/// A string the worker's manifest reader keeps intact: printable ASCII, no `"` or `\`.
+pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
+    let bad = |problem: String| Err(FieldError { field: field.to_string(), problem });
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '"' | '\\' => {
+                return bad(format!(
+                    "contains {c:?} at position {i}; the Sandrun worker reads the manifest without \
+                     decoding escapes, so quotes and backslashes cannot be sent"
+                ))
+            }
+            ' '..='~' => {}
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                return bad(format!("contains control character U+{:04X} at position {i}", c as u32))
+            }
+            c => {
+                return bad(format!(
+                    "contains non-ASCII character {c:?} at position {i}; the Sandrun worker only \
+                     reads ASCII manifest values"
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A relative file path inside the job folder: non-empty `/`-separated segments, none empty,
+/// `.` or `..`, no leading `/`, and the manifest text rules (the path may appear in `outputs`).
+pub fn check_path(field: &str, path: &str) -> Result<(), FieldError> {
+    check_text(field, path)?;
+    let bad = |problem: &str| Err(FieldError { field: field.to_string(), problem: problem.to_string() });
+    if path.is_empty() {
+        return bad("is empty");
+    }
+    if path.starts_with('/') {
+        return bad("must be relative to the job folder (it starts with '/')");
+    }
+    if path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+        return bad("must not contain empty, '.' or '..' segments");
+    }
+    if path.len() > 255 {
+        return bad("is longer than 255 characters");
+    }
+    Ok(())
+}
+
+impl Manifest {
+    /// Checks every field against the reader's rules (the entrypoint's presence in the upload is
+    /// the packager's business: it knows the files).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        check_path("entrypoint", &self.entrypoint)?;
+        if let Some(i) = &self.interpreter {
+            check_name("interpreter", i)?;
+        }
+        if let Some(e) = &self.environment {
+            check_name("environment", e)?;
+        }
+        for (i, a) in self.args.iter().enumerate() {
+            check_text(&format!("args[{i}]"), a)?;
+        }
+        for (i, o) in self.outputs.iter().enumerate() {
+            let field = format!("outputs[{i}]");
+            check_text(&field, o)?;
+            if o.is_empty() {
+                return Err(FieldError { field, problem: "is empty".into() });
+            }
+            if o.matches('*').count() > 1 {
+                return Err(FieldError {
+                    field,
+                    problem: "has more than one '*'; the worker supports '*', 'prefix*', '*suffix' and 'prefix*suffix'".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The interpreter and environment as the worker will read them (defaults applied).
+    pub fn effective_interpreter(&self) -> &str {
+        self.interpreter.as_deref().unwrap_or("python3")
+    }
+
+    pub fn effective_environment(&self) -> &str {
+        self.environment.as_deref().unwrap_or("")
+    }
+
+    /// JSON text of a validated manifest. Values are printed raw: validation guarantees none
+    /// needs escaping, which is what keeps the worker's substring reader correct.
+    pub fn to_json(&self) -> String {
+        let list = |v: &[String]| {
+            let items: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
+            format!("[{}]", items.join(","))
+        };
+        let mut fields = vec![format!("\"entrypoint\":\"{}\"", self.entrypoint)];
+        if let Some(i) = &self.interpreter {
+            fields.push(format!("\"interpreter\":\"{i}\""));
+        }
+        if let Some(e) = &self.environment {
+            fields.push(format!("\"environment\":\"{e}\""));
+        }
+        if !self.args.is_empty() {
+            fields.push(format!("\"args\":{}", list(&self.args)));
+        }
+        if !self.outputs.is_empty() {
+            fields.push(format!("\"outputs\":{}", list(&self.outputs)));
+        }
+        format!("{{{}}}", fields.join(","))
+    }
+}
+
+/// An interpreter or environment name: a non-empty word of letters, digits, `.`, `_`, `-`, `+`, `/`.
+fn check_name(field: &str, v: &str) -> Result<(), FieldError> {
+    check_text(field, v)?;
+    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c)) {
+        return Err(FieldError {
+            field: field.to_string(),
+            problem: format!("{v:?} is not a valid name (letters, digits, '.', '_', '-', '+', '/')"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m() -> Manifest {
+        Manifest {
+            entrypoint: "main.py".into(),
+            args: vec!["--n".into(), "3".into()],
+            outputs: vec!["out/*".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_manifest_is_plain_json() {
+        let man = m();
+        man.validate().unwrap();
+        let json = man.to_json();
+        assert_eq!(json, r#"{"entrypoint":"main.py","args":["--n","3"],"outputs":["out/*"]}"#);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["args"][1], "3");
+        assert_eq!(man.effective_interpreter(), "python3");
+    }
+
+    #[test]
+    fn refuses_what_the_worker_would_misread() {
+        for (arg, needle) in [("a\"b", "'\"'"), ("a\\b", "'\\\\'"), ("tab\t", "U+0009"), ("é", "non-ASCII")] {
+            let mut man = m();
+            man.args.push(arg.into());
+            let e = man.validate().unwrap_err();
+            assert_eq!(e.field, "args[2]");
+            assert!(e.problem.contains(needle), "{e}");
+        }
+        for bad in ["", "/abs.py", "../up.py", "a//b.py", "./a.py"] {
+            assert!(check_path("entrypoint", bad).is_err(), "{bad}");
+        }
+        assert!(check_path("entrypoint", "pkg/mod.py").is_ok());
+        let mut man = m();
+        man.interpreter = Some("python3 -c".into());
+        assert_eq!(man.validate().unwrap_err().field, "interpreter");
+        let mut man = m();
+        man.outputs = vec!["a*b*c".into()];
+        assert_eq!(man.validate().unwrap_err().field, "outputs[0]");
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// Assembles the npm package in pkg/ from build/wasm (scripts/build-wasm.sh), pkg-templates/ and
+// js/: one .wasm, the generated module, the JS glue, the ESM entries from pkg-templates, a Node
+// CommonJS entry (node.cjs) and the <script> build (sandrun.iife.js, global `Sandrun`, wasm
+// inlined) made with esbuild; then checks the result (files, exports, no top-level await).
+// Env: SANDRUN_JS_DIR overrides js/ (pipeline checks with stand-ins).
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'tools', 'package.json'));
+const esbuild = require('esbuild');
+
+const wasmDir = join(root, 'build', 'wasm');
+const templates = join(root, 'pkg-templates');
+const jsDir = process.env.SANDRUN_JS_DIR ? resolve(process.env.SANDRUN_JS_DIR) : join(root, 'js');
+const out = join(root, 'pkg');
+
+function fail(msg) {
+  console.error(`assemble-pkg: ${msg}`);
+  process.exit(1);
+}
+for (const f of ['sandrun_sdk.js', 'sandrun_sdk_bg.wasm', 'sandrun_sdk.d.ts']) {
+  if (!existsSync(join(wasmDir, f))) fail(`build/wasm/${f} missing: run scripts/build-wasm.sh`);
+}
+for (const f of ['browser.js', 'node.js', 'errors.js', 'api.js']) {
+  if (!existsSync(join(jsDir, f))) fail(`${join(jsDir, f)} missing`);
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, 'js'), { recursive: true });
+
+// 1. The generated module and its wasm, once.
+for (const f of ['sandrun_sdk.js', 'sandrun_sdk_bg.wasm', 'sandrun_sdk.d.ts']) cpSync(join(wasmDir, f), join(out, f));
+// 2. The platform glue (and any .d.ts beside it).
+for (const f of readdirSync(jsDir)) {
+  if (/\.(js|mjs|d\.ts)$/.test(f) && statSync(join(jsDir, f)).isFile()) cpSync(join(jsDir, f), join(out, 'js', f));
+}
+// 3. Entries and docs from the templates; the version follows Cargo.toml.
+for (const f of ['index.js', 'node.mjs', 'index.d.ts', 'README.md']) cpSync(join(templates, f), join(out, f));
+const cargo = readFileSync(join(root, 'Cargo.toml'), 'utf8');
+const version = cargo.match(/\[package\][^[]*?\nversion\s*=\s*"([^"]+)"/)?.[1];
+const pkgJson = JSON.parse(readFileSync(join(templates, 'package.json'), 'utf8'));
+if (version) pkgJson.version = version;
+writeFileSync(join(out, 'package.json'), JSON.stringify(pkgJson, null, 2) + '\n');
+
+// 4. Node CommonJS entry: node.mjs and everything it imports, as one CJS file next to the wasm.
+await esbuild.build({
+  entryPoints: [join(out, 'node.mjs')],
+  outfile: join(out, 'node.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define: { 'import.meta.url': '__sandrun_import_meta_url' },
+  banner: {
+    js: '// @sandrun/sdk — Node.js CommonJS entry (generated from node.mjs by scripts/assemble-pkg.mjs).\n' +
+      "const __sandrun_import_meta_url = require('node:url').pathToFileURL(__filename).href;",
+  },
+  logLevel: 'warning',
+});
+
+// 5. <script> build: global `Sandrun`, wasm inlined as base64, instantiated on first use.
+await esbuild.build({
+  stdin: { contents: readFileSync(join(templates, 'iife.js'), 'utf8'), resolveDir: out, sourcefile: 'iife.js' },
+  outfile: join(out, 'sandrun.iife.js'),
+  bundle: true,
+  format: 'iife',
+  globalName: 'Sandrun',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  loader: { '.wasm': 'binary' },
+  // The generated module's default-path fallback (`new URL(..., import.meta.url)`) is never taken:
+  // the IIFE always passes the inlined bytes.
+  define: { 'import.meta.url': 'undefined' },
+  banner: { js: `/*! @sandrun/sdk ${pkgJson.version} — <script> build; global Sandrun. MIT */` },
+  logLevel: 'warning',
+});
+
+// 6. Checks: every published file exists; no top-level await in any entry (esbuild refuses TLA in
+//    CJS/IIFE output, so bundling each ESM entry that way proves there is none).
+for (const f of pkgJson.files) if (!existsSync(join(out, f))) fail(`package.json lists ${f}, which is missing`);
+const targets = [];
+(function walk(e) {
+  if (typeof e === 'string') targets.push(e);
+  else if (e && typeof e === 'object') Object.values(e).forEach(walk);
+})(pkgJson.exports);
+for (const t of targets) if (!existsSync(join(out, t))) fail(`exports points at ${t}, which is missing`);
+for (const entry of ['index.js', 'node.mjs']) {
+  await esbuild.build({
+    entryPoints: [join(out, entry)], bundle: true, write: false, format: 'cjs',
+    platform: entry === 'node.mjs' ? 'node' : 'browser', logLevel: 'silent',
+    outdir: join(root, 'build', 'tla-check'), loader: { '.wasm': 'file' },
+  }).catch((e) => fail(`${entry}: ${e.message}`));
+}
+const sizes = ['sandrun_sdk_bg.wasm', 'sandrun_sdk.js', 'node.cjs', 'sandrun.iife.js']
+  .map((f) => `${f} ${statSync(join(out, f)).size}`).join(', ');
+console.log(`assemble-pkg: pkg/ ready (@sandrun/sdk ${pkgJson.version}; ${sizes} bytes)`);

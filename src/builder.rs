@@ -1,0 +1,359 @@
+//! `JobBuilder`: the fluent, immutable way to describe a job. Every method returns a new builder
+//! and leaves the old one as it was, so a builder works as a template. Methods never throw:
+//! problems are collected and reported by `validate()`, and `submit()` refuses to send a job
+//! that has any.
+
+use crate::client::Client;
+use crate::error::{Code, FieldProblem, Result, SdkError};
+use crate::execution::{ExecInner, Expected, JobExecution};
+use crate::package::package;
+use crate::platform;
+use crate::spec::{FileSource, GpuSpec, JobDraft, ResolvedJob};
+use crate::transport::CallOpts;
+use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use sandrun_protocol::status::StatusBody;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+#[wasm_bindgen]
+pub struct JobBuilder {
+    client: Rc<Client>,
+    draft: JobDraft,
+}
+
+/// Options for `code()`.
+#[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct CodeOptions {
+    /// The file name the code is stored under (default `main.py`).
+    #[tsify(optional)]
+    pub filename: Option<String>,
+}
+
+/// Options for `directory()`.
+#[derive(Debug, Clone, Default, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryOptions {
+    /// Put the folder's files under this path in the job (default: at the top).
+    #[tsify(optional)]
+    pub prefix: Option<String>,
+}
+
+/// A file's content, as JS gives it.
+fn content(field: &str, v: &JsValue) -> std::result::Result<FileSource, FieldProblem> {
+    if let Some(s) = v.as_string() {
+        return Ok(FileSource::Bytes(Rc::from(s.into_bytes())));
+    }
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(FileSource::Bytes(Rc::from(a.to_vec())));
+    }
+    if v.is_instance_of::<ArrayBuffer>() {
+        return Ok(FileSource::Bytes(Rc::from(Uint8Array::new(v).to_vec())));
+    }
+    if Reflect::get(v, &"arrayBuffer".into()).map(|f| f.is_function()).unwrap_or(false) {
+        return Ok(FileSource::Blob(v.clone()));
+    }
+    Err(FieldProblem {
+        field: field.to_string(),
+        message: "must be a string, Uint8Array, ArrayBuffer or Blob".into(),
+    })
+}
+
+fn ts_arg<T>(field: &str, v: Option<Ts<T>>) -> std::result::Result<Option<T>, FieldProblem>
+where
+    T: Tsify + serde::de::DeserializeOwned,
+    T::JsType: Clone,
+{
+    v.map(|v| v.to_rust()).transpose().map_err(|e| FieldProblem { field: field.into(), message: e.to_string() })
+}
+
+impl JobBuilder {
+    pub fn new(client: Rc<Client>) -> JobBuilder {
+        JobBuilder { client, draft: JobDraft::default() }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut JobDraft)) -> JobBuilder {
+        let mut draft = self.draft.clone();
+        f(&mut draft);
+        JobBuilder { client: self.client.clone(), draft }
+    }
+
+    fn problem(&self, p: FieldProblem) -> JobBuilder {
+        self.with(|d| d.problems.push(p))
+    }
+
+    /// Reads every Blob and folder: the job's final files.
+    async fn resolve_files(draft: &JobDraft) -> Result<BTreeMap<String, Vec<u8>>> {
+        let mut files = BTreeMap::new();
+        for (dir, prefix) in &draft.directories {
+            for (rel, bytes) in platform::read_directory(dir).await? {
+                files.insert(format!("{prefix}{rel}"), bytes);
+            }
+        }
+        for (path, src) in &draft.files {
+            let bytes = match src {
+                FileSource::Bytes(b) => b.to_vec(),
+                FileSource::Blob(blob) => platform::read_blob(blob)
+                    .await
+                    .map_err(|e| SdkError::field(format!("files[{path:?}]"), format!("could not be read: {e}")))?,
+            };
+            files.insert(path.clone(), bytes);
+        }
+        Ok(files)
+    }
+
+    async fn submit_inner(client: Rc<Client>, draft: JobDraft, on_progress: Option<js_sys::Function>) -> Result<JobExecution> {
+        let problems = draft.problems(false);
+        if !problems.is_empty() {
+            return Err(SdkError::validation(problems).op("submit"));
+        }
+        let files = Self::resolve_files(&draft).await.map_err(|e| e.op("submit"))?;
+        let job = ResolvedJob::check(&draft, files)?;
+        let pkg = package(&job.files, &job.manifest);
+        let multipart = pkg.multipart();
+        if aborted(draft.signal.as_ref()) {
+            return Err(SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"));
+        }
+        let opts = CallOpts { signal: draft.signal.clone(), on_progress, ..Default::default() };
+        let res = client
+            .http
+            .send("submit", "POST", "/submit", Some((&multipart.content_type, &multipart.body)), &opts)
+            .await?;
+        #[derive(Deserialize)]
+        struct Submitted {
+            job_id: String,
+            #[serde(default)]
+            status: Option<String>,
+        }
+        let sub: Submitted = crate::transport::parse_json(&res.body).map_err(|why| {
+            SdkError::new(Code::Protocol, format!("submit: the worker's answer has no job id ({why})")).op("submit")
+        })?;
+        if sub.job_id.is_empty() || !sub.job_id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            return Err(SdkError::new(Code::Protocol, format!("submit: the worker returned an unusable job id {:?}", sub.job_id)).op("submit"));
+        }
+        let status = StatusBody {
+            job_id: sub.job_id.clone(),
+            status: sub.status.unwrap_or_else(|| "queued".into()),
+            queue_position: None,
+            execution_metadata: None,
+            job_hash: String::new(),
+            output_files: Default::default(),
+            worker_metadata: None,
+        };
+        let inner = ExecInner::new(client, sub.job_id, Some(Expected { job_hash: pkg.job_hash }), draft.signal.clone(), Some(status));
+        Ok(JobExecution { inner })
+    }
+}
+
+fn aborted(signal: Option<&JsValue>) -> bool {
+    signal.and_then(|s| Reflect::get(s, &"aborted".into()).ok()).and_then(|a| a.as_bool()).unwrap_or(false)
+}
+
+#[wasm_bindgen]
+impl JobBuilder {
+    /// Adds source code as a file (default name `main.py`) and makes it the entrypoint unless
+    /// one is set.
+    pub fn code(&self, source: String, options: Option<Ts<CodeOptions>>) -> JobBuilder {
+        let opts = match ts_arg("code options", options) {
+            Ok(o) => o.unwrap_or_default(),
+            Err(p) => return self.problem(p),
+        };
+        let name = opts.filename.unwrap_or_else(|| "main.py".into());
+        self.with(|d| {
+            d.files.insert(name.clone(), FileSource::Bytes(Rc::from(source.into_bytes())));
+            d.entrypoint.get_or_insert(name);
+        })
+    }
+
+    /// Adds one file: text, bytes or a Blob/File (read at submit).
+    pub fn file(&self, name: String, #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer | Blob")] content: JsValue) -> JobBuilder {
+        match self::content(&format!("files[{name:?}]"), &content) {
+            Ok(src) => self.with(|d| {
+                d.files.insert(name, src);
+            }),
+            Err(p) => self.problem(p),
+        }
+    }
+
+    /// Adds many files: an object or `Map` of path → content, or a `FileList`/array of `File`s
+    /// (a picked folder keeps its inner paths, without the folder's own name).
+    pub fn files(&self, #[wasm_bindgen(unchecked_param_type = "Record<string, string | Uint8Array | ArrayBuffer | Blob> | Map<string, string | Uint8Array | ArrayBuffer | Blob> | ArrayLike<File>")] tree: JsValue) -> JobBuilder {
+        let mut entries: Vec<(String, JsValue)> = Vec::new();
+        let is_list = Array::is_array(&tree) || Reflect::get(&tree, &"item".into()).map(|f| f.is_function()).unwrap_or(false);
+        if is_list {
+            let files: Vec<JsValue> = Array::from(&tree).iter().collect();
+            let rel: Vec<String> = files
+                .iter()
+                .map(|f| {
+                    let get = |k: &str| Reflect::get(f, &k.into()).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty());
+                    get("webkitRelativePath").or_else(|| get("name")).unwrap_or_default()
+                })
+                .collect();
+            // A picked folder names every file "folder/…": drop the shared first segment.
+            let first = rel.first().and_then(|p| p.split_once('/')).map(|(a, _)| a.to_string());
+            let strip = first.filter(|f| rel.iter().all(|p| p.starts_with(&format!("{f}/"))));
+            for (path, f) in rel.into_iter().zip(files) {
+                let path = match &strip {
+                    Some(s) => path[s.len() + 1..].to_string(),
+                    None => path,
+                };
+                entries.push((path, f));
+            }
+        } else if let Some(map) = tree.dyn_ref::<js_sys::Map>() {
+            map.for_each(&mut |v, k| entries.push((k.as_string().unwrap_or_default(), v)));
+        } else if tree.is_object() {
+            for pair in Object::entries(tree.unchecked_ref()).iter() {
+                let pair = Array::from(&pair);
+                entries.push((pair.get(0).as_string().unwrap_or_default(), pair.get(1)));
+            }
+        } else {
+            return self.problem(FieldProblem { field: "files".into(), message: "must be an object or Map of path → content, or a list of Files".into() });
+        }
+        let mut next = self.with(|_| {});
+        for (path, v) in entries {
+            match content(&format!("files[{path:?}]"), &v) {
+                Ok(src) => {
+                    next.draft.files.insert(path, src);
+                }
+                Err(p) => next.draft.problems.push(p),
+            }
+        }
+        next
+    }
+
+    /// Node: adds every file under a folder (read at submit).
+    pub fn directory(&self, path: String, options: Option<Ts<DirectoryOptions>>) -> JobBuilder {
+        let prefix = match ts_arg("directory options", options) {
+            Ok(o) => o.and_then(|o| o.prefix).map(|p| format!("{}/", p.trim_end_matches('/'))).unwrap_or_default(),
+            Err(p) => return self.problem(p),
+        };
+        if !platform::has("readDirectory") {
+            return self.problem(FieldProblem {
+                field: format!("directory({path:?})"),
+                message: "reading folders is available in Node.js only; in a browser pass Files to .files()".into(),
+            });
+        }
+        self.with(|d| d.directories.push((path, prefix)))
+    }
+
+    /// The file to run (relative path inside the job).
+    pub fn entrypoint(&self, path: String) -> JobBuilder {
+        self.with(|d| d.entrypoint = Some(path))
+    }
+
+    /// The interpreter (`python3` by default, `node` for `.js`, `bash` for `.sh`).
+    pub fn interpreter(&self, name: String) -> JobBuilder {
+        self.with(|d| d.interpreter = Some(name))
+    }
+
+    /// A worker environment template (see the worker's `/environments`).
+    pub fn environment(&self, name: String) -> JobBuilder {
+        self.with(|d| d.environment = Some(name))
+    }
+
+    /// Command-line arguments. Numbers are sent as their decimal text.
+    pub fn args(&self, #[wasm_bindgen(unchecked_param_type = "ReadonlyArray<string | number>")] args: JsValue) -> JobBuilder {
+        if !Array::is_array(&args) {
+            return self.problem(FieldProblem { field: "args".into(), message: "must be an array of strings".into() });
+        }
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for (i, a) in Array::from(&args).iter().enumerate() {
+            match (a.as_string(), a.as_f64()) {
+                (Some(s), _) => out.push(s),
+                (None, Some(n)) if n.is_finite() => out.push(format!("{n}")),
+                _ => problems.push(FieldProblem { field: format!("args[{i}]"), message: "must be a string or a finite number".into() }),
+            }
+        }
+        self.with(|d| {
+            d.args = out;
+            d.problems.extend(problems);
+        })
+    }
+
+    /// Which files are results: `*`, an exact path, `*.ext`, `prefix*` or `prefix*suffix`.
+    /// Without any, every file in the job folder (inputs too) is an output.
+    pub fn outputs(&self, globs: Vec<String>) -> JobBuilder {
+        self.with(|d| d.outputs = globs)
+    }
+
+    /// Environment variables (kept in the spec; the Sandrun worker does not apply them).
+    pub fn env(&self, #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] vars: JsValue) -> JobBuilder {
+        let mut map = BTreeMap::new();
+        let mut problems = Vec::new();
+        if vars.is_object() {
+            for pair in Object::entries(vars.unchecked_ref()).iter() {
+                let pair = Array::from(&pair);
+                let k = pair.get(0).as_string().unwrap_or_default();
+                match pair.get(1).as_string() {
+                    Some(v) => {
+                        map.insert(k, v);
+                    }
+                    None => problems.push(FieldProblem { field: format!("env[{k:?}]"), message: "must be a string".into() }),
+                }
+            }
+        } else {
+            problems.push(FieldProblem { field: "env".into(), message: "must be an object of name → string".into() });
+        }
+        self.with(|d| {
+            d.env.extend(map);
+            d.problems.extend(problems);
+        })
+    }
+
+    /// Wall-time limit in ms (kept in the spec; the Sandrun worker applies its own limits).
+    pub fn timeout(&self, ms: f64) -> JobBuilder {
+        self.with(|d| d.timeout_ms = Some(ms))
+    }
+
+    /// Memory limit in MB (kept in the spec; the Sandrun worker applies its own limits).
+    pub fn memory(&self, mb: f64) -> JobBuilder {
+        self.with(|d| d.memory_mb = Some(mb))
+    }
+
+    /// GPU request `{ type, memory, count }` (kept in the spec; the Sandrun worker has no GPUs).
+    pub fn gpu(&self, gpu: Ts<GpuSpec>) -> JobBuilder {
+        match gpu.to_rust() {
+            Ok(g) => self.with(|d| d.gpu = Some(g)),
+            Err(e) => self.problem(FieldProblem { field: "gpu".into(), message: e.to_string() }),
+        }
+    }
+
+    /// An `AbortSignal` that cancels submission and every later wait of this job.
+    pub fn signal(&self, #[wasm_bindgen(unchecked_param_type = "AbortSignal")] signal: JsValue) -> JobBuilder {
+        if Reflect::get(&signal, &"aborted".into()).map(|a| a.as_bool().is_none()).unwrap_or(true) {
+            return self.problem(FieldProblem { field: "signal".into(), message: "must be an AbortSignal".into() });
+        }
+        self.with(|d| d.signal = Some(signal))
+    }
+
+    /// The job as plain JSON.
+    #[wasm_bindgen(js_name = toSpec, unchecked_return_type = "JobSpec")]
+    pub fn to_spec(&self) -> std::result::Result<JsValue, JsValue> {
+        crate::convert::to_js_value(&self.draft.to_spec())
+    }
+
+    /// Every problem that would stop `submit()`, without sending anything.
+    #[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+    pub fn validate(&self) -> std::result::Result<JsValue, JsValue> {
+        crate::convert::to_js_value(&self.draft.report())
+    }
+
+    /// Validates, packages (deterministic tar.gz + manifest), computes the job hash and sends the
+    /// job. `options.onProgress({ loaded, total })` follows the upload.
+    #[wasm_bindgen(unchecked_return_type = "Promise<JobExecution>")]
+    pub fn submit(&self, #[wasm_bindgen(unchecked_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }")] options: Option<Object>) -> Promise {
+        let (client, draft) = (self.client.clone(), self.draft.clone());
+        let on_progress = options
+            .and_then(|o| Reflect::get(&o, &"onProgress".into()).ok())
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        future_to_promise(async move {
+            JobBuilder::submit_inner(client, draft, on_progress).await.map(JsValue::from).map_err(SdkError::into_js)
+        })
+    }
+}
+

@@ -1,0 +1,102 @@
+//! `Sandrun`: the client. Holds the validated config and the worker transport; makes builders and
+//! re-attaches to jobs.
+
+use crate::builder::JobBuilder;
+use crate::config::{ResolvedConfig, SandrunConfig};
+use crate::convert::to_js_value;
+use crate::error::SdkError;
+use crate::execution::{ExecInner, JobExecution};
+use crate::transport::{CallOpts, Http};
+use js_sys::Promise;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+pub struct Client {
+    pub config: ResolvedConfig,
+    pub http: Http,
+}
+
+#[wasm_bindgen]
+pub struct Sandrun {
+    client: Rc<Client>,
+}
+
+/// `health()`'s answer.
+#[derive(Debug, Clone, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub endpoint: String,
+    /// `healthy` when the worker answered.
+    pub status: String,
+    /// The worker's public key (base64), `null` for an anonymous worker.
+    pub worker_id: Option<String>,
+    /// The worker is among `trustedWorkers` (`null` when none are configured).
+    pub trusted: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct HealthBody {
+    status: String,
+    #[serde(default)]
+    worker_id: Option<String>,
+}
+
+impl Sandrun {
+    pub fn from_config(config: SandrunConfig) -> Result<Sandrun, SdkError> {
+        let config = config.resolve()?;
+        let http = Http { endpoint: config.endpoint.clone(), request_timeout_ms: config.request_timeout_ms };
+        Ok(Sandrun { client: Rc::new(Client { config, http }) })
+    }
+}
+
+#[wasm_bindgen]
+impl Sandrun {
+    /// Makes a client. Contacts nothing: bad config fails here, unreachable servers on first use.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Sandrun>")]
+    pub fn create(config: Option<Ts<SandrunConfig>>) -> Promise {
+        let made = match config.map(|c| c.to_rust()).transpose() {
+            Ok(c) => Sandrun::from_config(c.unwrap_or_default()),
+            Err(e) => Err(SdkError::field("config", e.to_string()).op("create")),
+        };
+        match made {
+            Ok(s) => Promise::resolve(&JsValue::from(s)),
+            Err(e) => Promise::reject(&e.into_js()),
+        }
+    }
+
+    /// A new, empty job builder.
+    pub fn job(&self) -> JobBuilder {
+        JobBuilder::new(self.client.clone())
+    }
+
+    /// Re-attaches to a job by id (after a page reload, say). Its job hash is not known locally,
+    /// so `verify()` checks the signature and outputs but cannot compare the hash.
+    pub fn execution(&self, id: String) -> Result<JobExecution, JsValue> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+            return Err(SdkError::field("id", format!("{id:?} is not a job id")).into_js());
+        }
+        Ok(JobExecution { inner: ExecInner::new(self.client.clone(), id, None, None, None) })
+    }
+
+    /// The validated configuration, defaults applied.
+    #[wasm_bindgen(getter, unchecked_return_type = "ResolvedConfig")]
+    pub fn config(&self) -> Result<JsValue, JsValue> {
+        to_js_value(&self.client.config)
+    }
+
+    /// Asks the worker's `/health`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Health>")]
+    pub fn health(&self) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let body: HealthBody = client.http.get_json("health", "/health", &CallOpts::default()).await.map_err(SdkError::into_js)?;
+            let keys = &client.config.trusted_workers;
+            let trusted = (!keys.is_empty()).then(|| body.worker_id.as_ref().map(|k| keys.contains(k)).unwrap_or(false));
+            let h = Health { endpoint: client.config.endpoint.clone(), status: body.status, worker_id: body.worker_id, trusted };
+            to_js_value(&h)
+        })
+    }
+}

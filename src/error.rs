@@ -1,0 +1,226 @@
+//! One error type for the whole SDK. Every failure carries a stable `code`, whether retrying can
+//! help, and the context it happened in; at the boundary it becomes an instance of the matching
+//! JS class from `js/errors.js` (so `instanceof ValidationError` works).
+
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// Bad input, found before anything was sent.
+    Validation,
+    /// The request never got an answer (refused, reset, DNS…).
+    Network,
+    Timeout,
+    /// The server answered with an error status.
+    Http,
+    RateLimited,
+    NotFound,
+    /// A result failed verification (hash, signature, output bytes, untrusted worker).
+    Verification,
+    Cancelled,
+    /// The server answered, but not with what was asked for.
+    Protocol,
+    /// The platform or server cannot do this.
+    Unsupported,
+    /// A broken invariant inside the SDK; please report it.
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Validation => "VALIDATION",
+            Code::Network => "NETWORK",
+            Code::Timeout => "TIMEOUT",
+            Code::Http => "HTTP",
+            Code::RateLimited => "RATE_LIMITED",
+            Code::NotFound => "NOT_FOUND",
+            Code::Verification => "VERIFICATION",
+            Code::Cancelled => "CANCELLED",
+            Code::Protocol => "PROTOCOL",
+            Code::Unsupported => "UNSUPPORTED",
+            Code::Internal => "INTERNAL",
+        }
+    }
+
+    fn default_retryable(self) -> bool {
+        matches!(self, Code::Network | Code::Timeout | Code::RateLimited)
+    }
+}
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Serialize, tsify::Tsify)]
+pub struct FieldProblem {
+    /// Where: `entrypoint`, `args[2]`, `files["data/x.csv"]`, `config.endpoint`, …
+    pub field: String,
+    /// What is wrong and what to change.
+    pub message: String,
+}
+
+/// Context attached to an error; only the fields that apply are set.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Context {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+    /// The underlying error's message (a platform error, a server's error text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SdkError {
+    pub code: Code,
+    pub message: String,
+    pub retryable: bool,
+    pub context: Context,
+    /// A value the JS error carries as `.report` (a verification report, say).
+    pub report: Option<JsValue>,
+}
+
+pub type Result<T> = std::result::Result<T, SdkError>;
+
+impl SdkError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        SdkError {
+            code,
+            message: message.into(),
+            retryable: code.default_retryable(),
+            context: Context::default(),
+            report: None,
+        }
+    }
+
+    pub fn validation(problems: Vec<FieldProblem>) -> Self {
+        let message = match problems.as_slice() {
+            [one] => format!("invalid {}: {}", one.field, one.message),
+            many => {
+                let list: Vec<String> = many.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();
+                format!("{} problems: {}", many.len(), list.join("; "))
+            }
+        };
+        let mut e = SdkError::new(Code::Validation, message);
+        e.context.errors = problems;
+        e
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SdkError::validation(vec![FieldProblem { field: field.into(), message: message.into() }])
+    }
+
+    pub fn retryable(mut self, r: bool) -> Self {
+        self.retryable = r;
+        self
+    }
+
+    pub fn op(mut self, operation: &'static str) -> Self {
+        self.context.operation.get_or_insert(operation);
+        self
+    }
+
+    pub fn endpoint(mut self, endpoint: &str) -> Self {
+        self.context.endpoint.get_or_insert_with(|| endpoint.to_string());
+        self
+    }
+
+    pub fn job(mut self, id: &str) -> Self {
+        self.context.job_id.get_or_insert_with(|| id.to_string());
+        self
+    }
+
+    pub fn cause(mut self, cause: impl Into<String>) -> Self {
+        self.context.cause = Some(cause.into());
+        self
+    }
+
+    pub fn with_report(mut self, report: JsValue) -> Self {
+        self.report = Some(report);
+        self
+    }
+
+    /// The JS error object: an instance of the class for `code`, made by the platform's
+    /// `makeError` so that the classes live in one JS module users can import.
+    pub fn into_js(self) -> JsValue {
+        let details = crate::convert::to_js(&JsDetails { retryable: self.retryable, context: &self.context })
+            .unwrap_or(JsValue::UNDEFINED);
+        if let Some(report) = &self.report {
+            let _ = js_sys::Reflect::set(&details, &"report".into(), report);
+        }
+        crate::platform::make_error(self.code.as_str(), &self.message, &details)
+    }
+}
+
+#[derive(Serialize)]
+struct JsDetails<'a> {
+    retryable: bool,
+    #[serde(flatten)]
+    context: &'a Context,
+}
+
+impl From<SdkError> for JsValue {
+    fn from(e: SdkError) -> JsValue {
+        e.into_js()
+    }
+}
+
+impl std::fmt::Display for SdkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.as_str())
+    }
+}
+
+/// The text of a JS exception value (an `Error`'s message, or the value itself).
+pub fn js_message(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    js_sys::Reflect::get(v, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+/// A JS exception's `code` property (Node-style `ECONNRESET`, DOM `AbortError` names).
+pub fn js_code(v: &JsValue) -> Option<String> {
+    ["code", "name"].iter().find_map(|k| {
+        js_sys::Reflect::get(v, &(*k).into()).ok().and_then(|c| c.as_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_message_lists_every_problem() {
+        let one = SdkError::field("args[0]", "contains '\"'");
+        assert_eq!(one.message, "invalid args[0]: contains '\"'");
+        assert_eq!(one.code, Code::Validation);
+        assert!(!one.retryable);
+        let two = SdkError::validation(vec![
+            FieldProblem { field: "a".into(), message: "x".into() },
+            FieldProblem { field: "b".into(), message: "y".into() },
+        ]);
+        assert_eq!(two.message, "2 problems: a: x; b: y");
+        assert_eq!(two.context.errors.len(), 2);
+    }
+
+    #[test]
+    fn retryable_defaults_follow_the_code() {
+        assert!(SdkError::new(Code::Network, "x").retryable);
+        assert!(SdkError::new(Code::RateLimited, "x").retryable);
+        assert!(!SdkError::new(Code::Verification, "x").retryable);
+        assert!(!SdkError::new(Code::Http, "x").retryable(false).retryable);
+    }
+}

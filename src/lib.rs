@@ -1,0 +1,28 @@
+//! Sandrun SDK: a fluent, typed API to Sandrun workers, compiled to WebAssembly for browsers and
+//! Node.js. The modules follow a job's path:
+//!
+//! `builder` (JobBuilder) → `spec` (the job as data, validation) → `package` (tar.gz, manifest,
+//! job hash) → `transport` (HTTP and log stream through the host platform) → `execution` (status,
+//! logs, downloads) → `verify` (hash, Ed25519 signature, outputs).
+//!
+//! No panic may cross into JS: failures are `SdkError`s, which become instances of the JS error
+//! classes (`js/errors.js`).
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod builder;
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod execution;
+pub mod package;
+pub mod platform;
+pub mod spec;
+pub mod transport;
+pub mod verify;
+
+pub use builder::JobBuilder;
+pub use client::Sandrun;
+pub use execution::{JobExecution, LogStream};

@@ -1,0 +1,23 @@
+// Consumer (a): Node ESM. Usage: node esm.mjs <endpoint>; prints one JSON line.
+import { Sandrun, SandrunError, ValidationError } from '@sandrun/sdk';
+
+const endpoint = process.argv[2];
+const result = { resolved: import.meta.resolve('@sandrun/sdk').replace(/^file:\/\//, '') };
+try {
+  try {
+    await Sandrun.create({ endpoint: 'not a url' });
+    result.errorClass = 'Sandrun.create({ endpoint: "not a url" }) resolved';
+  } catch (e) {
+    result.errorClass = (e instanceof ValidationError && e instanceof SandrunError) || `${e?.constructor?.name}: ${e?.message ?? e}`;
+  }
+  const s = await Sandrun.create({ endpoint });
+  const e = await s.job().file('main.py', 'print("hi")').entrypoint('main.py').submit();
+  const r = await e.wait();
+  const v = await e.verify();
+  let logs = '';
+  for await (const chunk of e.logs()) logs += chunk;
+  Object.assign(result, { status: r.status, ok: v.ok, logs });
+} catch (err) {
+  result.error = `${err?.stack ?? err}${err?.code ? ` (code ${err.code})` : ''}`;
+}
+console.log(JSON.stringify(result));
