@@ -7,10 +7,17 @@
 export { Sandrun, JobBuilder, JobExecution, LogStream } from './sandrun_sdk.js';
 // Config, spec, status, result and report types generated from Rust (tsify).
 export type * from './sandrun_sdk.js';
+import type { FieldProblem, VerificationReport } from './sandrun_sdk.js';
 
 declare module './sandrun_sdk.js' {
-  /** `for await (const chunk of exec.logs())` yields the job's output as decoded text. */
-  interface LogStream extends AsyncIterable<string> {}
+  interface JobExecution {
+    /**
+     * The job's output as decoded text chunks: `for await (const chunk of exec.logs())`.
+     * Live over the worker's stream while the job runs, from `/logs` after it ended; no chunk is
+     * repeated. Leaving the loop early closes the stream.
+     */
+    logs(): AsyncIterableIterator<string>;
+  }
 }
 
 /**
@@ -21,12 +28,6 @@ declare module './sandrun_sdk.js' {
 export declare function init(options?: {
   wasm?: string | URL | Request | Response | BufferSource | WebAssembly.Module;
 }): Promise<void>;
-
-/** What went wrong with one input field. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
 
 /** Base class of every error the SDK throws or rejects with. */
 export declare class SandrunError extends Error {
@@ -41,11 +42,16 @@ export declare class SandrunError extends Error {
   readonly status?: number;
   readonly retryAfterMs?: number;
   /** For validation errors: every problem found, each naming its field. */
-  readonly errors?: FieldError[];
+  readonly errors?: FieldProblem[];
+  /** For verification errors: the full report. */
+  readonly report?: VerificationReport;
   constructor(message: string, details?: Record<string, unknown>);
 }
-/** Bad input (config, job spec), found before anything was sent. */
-export declare class ValidationError extends SandrunError {}
+/** Bad input (config, job spec), found before anything was sent; `errors` lists each field. */
+export declare class ValidationError extends SandrunError {
+  /** The first offending field, e.g. `config.endpoint`, `args[2]`. */
+  readonly field: string | undefined;
+}
 /** The request never got an answer (refused, reset, DNS, CORS). */
 export declare class NetworkError extends SandrunError {}
 export declare class TimeoutError extends SandrunError {}

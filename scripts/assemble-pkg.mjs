@@ -60,7 +60,7 @@ await esbuild.build({
       "const __sandrun_import_meta_url = require('node:url').pathToFileURL(__filename).href;",
   },
   logLevel: 'warning',
-});
+}).catch(() => fail('esbuild could not build node.cjs (see above)'));
 
 // 5. <script> build: global `Sandrun`, wasm inlined as base64, instantiated on first use.
 await esbuild.build({
@@ -78,7 +78,7 @@ await esbuild.build({
   define: { 'import.meta.url': 'undefined' },
   banner: { js: `/*! @sandrun/sdk ${pkgJson.version} — <script> build; global Sandrun. MIT */` },
   logLevel: 'warning',
-});
+}).catch(() => fail('esbuild could not build sandrun.iife.js (see above)'));
 
 // 6. Checks: every published file exists; no top-level await in any entry (esbuild refuses TLA in
 //    CJS/IIFE output, so bundling each ESM entry that way proves there is none).

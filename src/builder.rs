@@ -265,7 +265,7 @@ impl JobBuilder {
         for (i, a) in Array::from(&args).iter().enumerate() {
             match (a.as_string(), a.as_f64()) {
                 (Some(s), _) => out.push(s),
-                (None, Some(n)) if n.is_finite() => out.push(format!("{n}")),
+                (None, Some(n)) if n.is_finite() => out.push(crate::convert::num(n)),
                 _ => problems.push(FieldProblem { field: format!("args[{i}]"), message: "must be a string or a finite number".into() }),
             }
         }

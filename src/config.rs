@@ -73,7 +73,7 @@ impl SandrunConfig {
             None => default,
             Some(v) if v.is_finite() && v > 0.0 => v,
             Some(v) => {
-                bad(field, format!("must be a positive number of milliseconds, got {v}"));
+                bad(field, format!("must be a positive number of milliseconds, got {}", crate::convert::num(v)));
                 default
             }
         };

@@ -1,6 +1,7 @@
 //! The job as data: what the builder collected, its plain-JSON view (`toSpec()`), validation
 //! against the worker's rules, and resolution into bytes and a manifest ready to package.
 
+use crate::convert::num;
 use crate::error::{FieldProblem, Result, SdkError};
 use sandrun_protocol::manifest::{check_path, Manifest};
 use serde::{Deserialize, Serialize};
@@ -205,7 +206,7 @@ impl JobDraft {
         for (field, v) in [("timeout", self.timeout_ms), ("memory", self.memory_mb)] {
             if let Some(v) = v {
                 if !(v.is_finite() && v > 0.0) {
-                    out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {v}") });
+                    out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {}", num(v)) });
                 }
             }
         }
@@ -213,7 +214,7 @@ impl JobDraft {
             for (field, v) in [("gpu.memory", g.memory), ("gpu.count", g.count)] {
                 if let Some(v) = v {
                     if !(v.is_finite() && v > 0.0) {
-                        out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {v}") });
+                        out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {}", num(v)) });
                     }
                 }
             }

@@ -100,7 +100,7 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
                         .cpu_signed
                         .iter()
                         .cloned()
-                        .chain(exec.state.borrow().cpu_fixed.clone())
+                        .chain(exec.state.borrow().cpu_fixed.iter().cloned())
                         .collect();
                     let message = |cpu: &str| result_message(&status.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outputs);
                     let mut found = find_signed(&key, &sig, &pinned, &message, &mut signature.candidates_tried).await?;

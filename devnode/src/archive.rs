@@ -39,7 +39,10 @@ fn parents_are_plain_dirs(root: &Path, rel: &Path) -> bool {
 /// Creates the parent folders of `rel` inside `root` (refusing symlinked parents).
 pub fn prepare_parent(root: &Path, rel: &Path) -> io::Result<()> {
     if !parents_are_plain_dirs(root, rel) {
-        return Err(io::Error::other(format!("{} goes through a link or a file", rel.display())));
+        return Err(io::Error::other(format!(
+            "{} goes through a link or a file",
+            rel.display()
+        )));
     }
     if let Some(parent) = rel.parent() {
         if !parent.as_os_str().is_empty() {
@@ -49,7 +52,10 @@ pub fn prepare_parent(root: &Path, rel: &Path) -> io::Result<()> {
     // A symlink could only appear between the check and here if the archive itself made it, and
     // entries are processed one at a time, so check once more after creating.
     if !parents_are_plain_dirs(root, rel) {
-        return Err(io::Error::other(format!("{} goes through a link", rel.display())));
+        return Err(io::Error::other(format!(
+            "{} goes through a link",
+            rel.display()
+        )));
     }
     Ok(())
 }
@@ -65,7 +71,10 @@ pub fn write_file(root: &Path, rel: &Path, data: &mut dyn Read, limit: u64) -> i
         }
         fs::remove_file(&dest)?;
     }
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(&dest)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&dest)?;
     let n = io::copy(&mut data.take(limit + 1), &mut f)?;
     if n > limit {
         return Err(io::Error::other("archive expands beyond the size limit"));
@@ -84,8 +93,13 @@ pub fn unpack_tar_gz(bytes: &[u8], root: &Path, limit: u64) -> Result<Unpacked, 
     let gz = flate2::read::GzDecoder::new(bytes);
     let mut ar = tar::Archive::new(gz);
     let mut written = 0u64;
-    let mut res = Unpacked { files: 0, refused: vec![] };
-    let entries = ar.entries().map_err(|e| format!("not a tar.gz archive: {e}"))?;
+    let mut res = Unpacked {
+        files: 0,
+        refused: vec![],
+    };
+    let entries = ar
+        .entries()
+        .map_err(|e| format!("not a tar.gz archive: {e}"))?;
     for (count, entry) in entries.enumerate() {
         if count > 100_000 {
             return Err("archive has too many entries".into());
@@ -96,7 +110,8 @@ pub fn unpack_tar_gz(bytes: &[u8], root: &Path, limit: u64) -> Result<Unpacked, 
         let path = PathBuf::from(std::ffi::OsStr::from_bytes(&raw_path));
         let Some(rel) = safe_rel(&path) else {
             if !(shown == "." || shown == "./") {
-                res.refused.push((shown, "absolute path or '..' leaves the job folder".into()));
+                res.refused
+                    .push((shown, "absolute path or '..' leaves the job folder".into()));
             }
             continue;
         };
@@ -105,7 +120,10 @@ pub fn unpack_tar_gz(bytes: &[u8], root: &Path, limit: u64) -> Result<Unpacked, 
             prepare_parent(root, &rel.join("x"))
                 .and_then(|_| fs::create_dir_all(root.join(&rel)))
                 .map_err(|e| e.to_string())
-        } else if kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse {
+        } else if kind.is_file()
+            || kind == tar::EntryType::Continuous
+            || kind == tar::EntryType::GNUSparse
+        {
             match write_file(root, &rel, &mut entry, limit.saturating_sub(written)) {
                 Ok(n) => {
                     written += n;
@@ -121,7 +139,10 @@ pub fn unpack_tar_gz(bytes: &[u8], root: &Path, limit: u64) -> Result<Unpacked, 
                     let target = PathBuf::from(std::ffi::OsStr::from_bytes(&target));
                     let joined = rel.parent().unwrap_or(Path::new("")).join(&target);
                     if target.is_absolute() || safe_rel(&joined).is_none() {
-                        Err(format!("link to {} leaves the job folder", target.display()))
+                        Err(format!(
+                            "link to {} leaves the job folder",
+                            target.display()
+                        ))
                     } else {
                         prepare_parent(root, &rel)
                             .and_then(|_| {
@@ -143,16 +164,29 @@ pub fn unpack_tar_gz(bytes: &[u8], root: &Path, limit: u64) -> Result<Unpacked, 
                             let src = root.join(&t);
                             match fs::symlink_metadata(&src) {
                                 Ok(m) if m.is_file() => fs::File::open(&src)
-                                    .and_then(|mut f| write_file(root, &rel, &mut f, limit.saturating_sub(written)))
+                                    .and_then(|mut f| {
+                                        write_file(
+                                            root,
+                                            &rel,
+                                            &mut f,
+                                            limit.saturating_sub(written),
+                                        )
+                                    })
                                     .map(|n| {
                                         written += n;
                                         res.files += 1;
                                     })
                                     .map_err(|e| e.to_string()),
-                                _ => Err(format!("hard link to {} which is not a file of the archive", t.display())),
+                                _ => Err(format!(
+                                    "hard link to {} which is not a file of the archive",
+                                    t.display()
+                                )),
                             }
                         }
-                        _ => Err(format!("hard link to {} leaves the job folder", target.display())),
+                        _ => Err(format!(
+                            "hard link to {} leaves the job folder",
+                            target.display()
+                        )),
                     }
                 }
                 None => Err("link without a target".into()),

@@ -30,7 +30,8 @@ fn jok(status: u16, v: Value) -> Response {
 }
 
 fn ts(v: Option<f64>) -> Value {
-    v.map(|s| Value::String(util::utc_string(s as u64))).unwrap_or(Value::Null)
+    v.map(|s| Value::String(util::utc_string(s as u64)))
+        .unwrap_or(Value::Null)
 }
 
 impl Broker {
@@ -54,7 +55,10 @@ impl Broker {
                 created_at REAL NOT NULL, completed_at REAL, output TEXT, error TEXT, exit_code INTEGER);",
         )
         .map_err(|e| format!("cannot initialise {}: {e}", path.display()))?;
-        let b = Arc::new(Broker { db: Mutex::new(db), heartbeat_timeout: heartbeat_timeout.as_secs_f64() });
+        let b = Arc::new(Broker {
+            db: Mutex::new(db),
+            heartbeat_timeout: heartbeat_timeout.as_secs_f64(),
+        });
         let bw = Arc::downgrade(&b);
         let tick = Duration::from_secs_f64((heartbeat_timeout.as_secs_f64() / 4.0).clamp(0.1, 5.0));
         tokio::spawn(async move {
@@ -71,7 +75,10 @@ impl Broker {
     pub fn expire(&self) {
         let db = self.db.lock().unwrap();
         let cutoff = util::unix_now_f64() - self.heartbeat_timeout;
-        let _ = db.execute("UPDATE nodes SET active = 0 WHERE active = 1 AND last_heartbeat < ?1", params![cutoff]);
+        let _ = db.execute(
+            "UPDATE nodes SET active = 0 WHERE active = 1 AND last_heartbeat < ?1",
+            params![cutoff],
+        );
         let _ = db.execute(
             "UPDATE jobs SET status = 'pending', node_id = NULL
              WHERE status = 'assigned' AND (node_id IS NULL OR node_id NOT IN (SELECT id FROM nodes WHERE active = 1))",
@@ -127,18 +134,36 @@ fn dberr(e: rusqlite::Error) -> Response {
 
 fn health(b: &Broker) -> R {
     let db = b.db.lock().unwrap();
-    let nodes: i64 = db.query_row("SELECT COUNT(*) FROM nodes WHERE active = 1", [], |r| r.get(0)).map_err(dberr)?;
-    let jobs: i64 = db.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0)).map_err(dberr)?;
-    Ok(jok(200, json!({"active_nodes": nodes, "jobs": jobs, "status": "healthy"})))
+    let nodes: i64 = db
+        .query_row("SELECT COUNT(*) FROM nodes WHERE active = 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(dberr)?;
+    let jobs: i64 = db
+        .query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))
+        .map_err(dberr)?;
+    Ok(jok(
+        200,
+        json!({"active_nodes": nodes, "jobs": jobs, "status": "healthy"}),
+    ))
 }
 
 fn submit(b: &Broker, req: &Request) -> R {
     let v = body_json(req)?;
-    let Some(code) = v["code"].as_str().filter(|c| !c.is_empty()) else { return Ok(jerr(400, "Missing code")) };
+    let Some(code) = v["code"].as_str().filter(|c| !c.is_empty()) else {
+        return Ok(jerr(400, "Missing code"));
+    };
     let interpreter = v["interpreter"].as_str().unwrap_or("python3");
     let args: Vec<String> = match &v["args"] {
         Value::Null => vec![],
-        Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect(),
         Value::String(s) => vec![s.clone()],
         _ => return Ok(jerr(400, "args must be a list")),
     };
@@ -158,11 +183,20 @@ fn status(b: &Broker, id: &str) -> R {
         .query_row(
             "SELECT status, node_id, created_at, completed_at FROM jobs WHERE id = ?1",
             params![id],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, f64>(2)?, r.get::<_, Option<f64>>(3)?)),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, f64>(2)?,
+                    r.get::<_, Option<f64>>(3)?,
+                ))
+            },
         )
         .optional()
         .map_err(dberr)?;
-    let Some((status, node, created, completed)) = row else { return Ok(jerr(404, "Job not found")) };
+    let Some((status, node, created, completed)) = row else {
+        return Ok(jerr(404, "Job not found"));
+    };
     Ok(jok(
         200,
         json!({"job_id": id, "status": status, "node_id": node, "created_at": ts(Some(created)), "completed_at": ts(completed)}),
@@ -172,21 +206,30 @@ fn status(b: &Broker, id: &str) -> R {
 fn results(b: &Broker, id: &str) -> R {
     let db = b.db.lock().unwrap();
     let row = db
-        .query_row("SELECT status, output, error, exit_code FROM jobs WHERE id = ?1", params![id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-            ))
-        })
+        .query_row(
+            "SELECT status, output, error, exit_code FROM jobs WHERE id = ?1",
+            params![id],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
         .optional()
         .map_err(dberr)?;
-    let Some((status, output, error, exit_code)) = row else { return Ok(jerr(404, "Job not found")) };
+    let Some((status, output, error, exit_code)) = row else {
+        return Ok(jerr(404, "Job not found"));
+    };
     if status == "pending" || status == "assigned" {
         return Ok(jerr(202, "Job not completed"));
     }
-    Ok(jok(200, json!({"job_id": id, "status": status, "output": output, "error": error, "exit_code": exit_code})))
+    Ok(jok(
+        200,
+        json!({"job_id": id, "status": status, "output": output, "error": error, "exit_code": exit_code}),
+    ))
 }
 
 pub fn node_id_for(endpoint: &str) -> String {
@@ -200,7 +243,11 @@ fn register(b: &Broker, req: &Request) -> R {
     let Some(endpoint) = v["endpoint"].as_str().filter(|e| !e.is_empty()) else {
         return Ok(jerr(400, "Missing endpoint"));
     };
-    let caps = if v["capabilities"].is_null() { json!({}) } else { v["capabilities"].clone() };
+    let caps = if v["capabilities"].is_null() {
+        json!({})
+    } else {
+        v["capabilities"].clone()
+    };
     let id = node_id_for(endpoint);
     let db = b.db.lock().unwrap();
     db.execute(
@@ -216,8 +263,11 @@ fn heartbeat(b: &Broker, req: &Request) -> R {
     let v = body_json(req)?;
     if let Some(id) = v["node_id"].as_str() {
         let db = b.db.lock().unwrap();
-        db.execute("UPDATE nodes SET last_heartbeat = ?1, active = 1 WHERE id = ?2", params![util::unix_now_f64(), id])
-            .map_err(dberr)?;
+        db.execute(
+            "UPDATE nodes SET last_heartbeat = ?1, active = 1 WHERE id = ?2",
+            params![util::unix_now_f64(), id],
+        )
+        .map_err(dberr)?;
     }
     Ok(jok(200, json!({"status": "ok"})))
 }
@@ -247,7 +297,9 @@ fn nodes(b: &Broker) -> R {
 
 fn claim(b: &Broker, req: &Request) -> R {
     let v = body_json(req)?;
-    let Some(node) = v["node_id"].as_str() else { return Ok(jerr(400, "Missing node_id")) };
+    let Some(node) = v["node_id"].as_str() else {
+        return Ok(jerr(400, "Missing node_id"));
+    };
     b.expire();
     let mut db = b.db.lock().unwrap();
     let tx = db.transaction().map_err(dberr)?;
@@ -262,17 +314,29 @@ fn claim(b: &Broker, req: &Request) -> R {
     let Some((id, code, interpreter, args)) = row else {
         return Ok(jok(200, json!({"job": null})));
     };
-    tx.execute("UPDATE jobs SET status = 'assigned', node_id = ?1 WHERE id = ?2", params![node, id]).map_err(dberr)?;
+    tx.execute(
+        "UPDATE jobs SET status = 'assigned', node_id = ?1 WHERE id = ?2",
+        params![node, id],
+    )
+    .map_err(dberr)?;
     tx.commit().map_err(dberr)?;
     let args: Value = serde_json::from_str(&args).unwrap_or(json!([]));
-    Ok(jok(200, json!({"job": {"id": id, "code": code, "interpreter": interpreter, "args": args}})))
+    Ok(jok(
+        200,
+        json!({"job": {"id": id, "code": code, "interpreter": interpreter, "args": args}}),
+    ))
 }
 
 fn complete(b: &Broker, req: &Request) -> R {
     let v = body_json(req)?;
-    let Some(job) = v["job_id"].as_str() else { return Ok(jerr(400, "Missing job_id")) };
+    let Some(job) = v["job_id"].as_str() else {
+        return Ok(jerr(400, "Missing job_id"));
+    };
     let node = v["node_id"].as_str();
-    let exit_code = v["exit_code"].as_i64().or_else(|| v["exit_code"].as_str().and_then(|s| s.parse().ok())).unwrap_or(0);
+    let exit_code = v["exit_code"]
+        .as_i64()
+        .or_else(|| v["exit_code"].as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0);
     let text = |k: &str| -> Option<String> {
         match &v[k] {
             Value::Null => None,
@@ -280,7 +344,11 @@ fn complete(b: &Broker, req: &Request) -> R {
             other => Some(other.to_string()),
         }
     };
-    let status = if exit_code == 0 { "completed" } else { "failed" };
+    let status = if exit_code == 0 {
+        "completed"
+    } else {
+        "failed"
+    };
     let db = b.db.lock().unwrap();
     let n = db
         .execute(
@@ -293,8 +361,15 @@ fn complete(b: &Broker, req: &Request) -> R {
         return Ok(jerr(404, "Job not found"));
     }
     if let Some(node) = node {
-        let col = if exit_code == 0 { "jobs_completed" } else { "jobs_failed" };
-        let _ = db.execute(&format!("UPDATE nodes SET {col} = {col} + 1 WHERE id = ?1"), params![node]);
+        let col = if exit_code == 0 {
+            "jobs_completed"
+        } else {
+            "jobs_failed"
+        };
+        let _ = db.execute(
+            &format!("UPDATE nodes SET {col} = {col} + 1 WHERE id = ?1"),
+            params![node],
+        );
     }
     Ok(jok(200, json!({"status": "ok"})))
 }

@@ -55,6 +55,9 @@ impl Faults {
     }
 
     pub fn roll_status(&self) -> Option<u16> {
-        self.status.iter().find(|(_, p)| *p > 0.0 && fastrand::f64() < *p).map(|(c, _)| *c)
+        self.status
+            .iter()
+            .find(|(_, p)| *p > 0.0 && fastrand::f64() < *p)
+            .map(|(c, _)| *c)
     }
 }

@@ -37,7 +37,13 @@ impl Request {
     pub fn header(&self, name: &str, exact: bool) -> Option<&str> {
         self.headers
             .iter()
-            .find(|(n, _)| if exact { n == name } else { n.eq_ignore_ascii_case(name) })
+            .find(|(n, _)| {
+                if exact {
+                    n == name
+                } else {
+                    n.eq_ignore_ascii_case(name)
+                }
+            })
             .map(|(_, v)| v.as_str())
     }
 
@@ -94,7 +100,8 @@ impl Response {
     }
 }
 
-pub type Handler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
+pub type Handler =
+    Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ServerCfg {
@@ -143,10 +150,20 @@ pub fn reason(status: u16, compat: bool) -> &'static str {
 
 /// Serialises a response head and body.
 pub fn render(resp: &Response, compat: bool, keep_alive: bool) -> Vec<u8> {
-    let len = resp.truncate_to.unwrap_or(resp.body.len()).min(resp.body.len());
-    let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status, compat));
+    let len = resp
+        .truncate_to
+        .unwrap_or(resp.body.len())
+        .min(resp.body.len());
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        resp.status,
+        reason(resp.status, compat)
+    );
     if resp.status != 204 {
-        head.push_str(&format!("Content-Type: {}\r\nContent-Length: {}\r\n", resp.content_type, len));
+        head.push_str(&format!(
+            "Content-Type: {}\r\nContent-Length: {}\r\n",
+            resp.content_type, len
+        ));
     }
     if compat {
         if resp.cors {
@@ -158,7 +175,11 @@ pub fn render(resp: &Response, compat: bool, keep_alive: bool) -> Vec<u8> {
         head.push_str("Access-Control-Allow-Origin: *\r\n");
         head.push_str("Access-Control-Expose-Headers: Retry-After, Content-Disposition\r\n");
         head.push_str("Cross-Origin-Resource-Policy: cross-origin\r\n");
-        head.push_str(if keep_alive { "Connection: keep-alive\r\n" } else { "Connection: close\r\n" });
+        head.push_str(if keep_alive {
+            "Connection: keep-alive\r\n"
+        } else {
+            "Connection: close\r\n"
+        });
     }
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
@@ -170,7 +191,12 @@ pub fn render(resp: &Response, compat: bool, keep_alive: bool) -> Vec<u8> {
 }
 
 /// Accepts connections until `shutdown` turns true.
-pub async fn serve(listener: TcpListener, cfg: ServerCfg, handler: Handler, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    cfg: ServerCfg,
+    handler: Handler,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             r = listener.accept() => {
@@ -191,16 +217,25 @@ pub async fn serve(listener: TcpListener, cfg: ServerCfg, handler: Handler, mut 
 }
 
 enum Head {
-    Ok { method: String, target: String, version: String, headers: Vec<(String, String)>, len: usize },
+    Ok {
+        method: String,
+        target: String,
+        version: String,
+        headers: Vec<(String, String)>,
+        len: usize,
+    },
     Bad(&'static str),
 }
 
 fn parse_head(raw: &[u8]) -> Head {
-    let Ok(text) = std::str::from_utf8(raw) else { return Head::Bad("Request head is not valid UTF-8") };
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Head::Bad("Request head is not valid UTF-8");
+    };
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or("");
     let mut parts = first.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Head::Bad("Malformed request line");
     };
@@ -212,7 +247,9 @@ fn parse_head(raw: &[u8]) -> Head {
         if line.is_empty() {
             continue;
         }
-        let Some((n, v)) = line.split_once(':') else { return Head::Bad("Malformed header line") };
+        let Some((n, v)) = line.split_once(':') else {
+            return Head::Bad("Malformed header line");
+        };
         headers.push((n.to_string(), v.trim().to_string()));
     }
     Head::Ok {
@@ -225,10 +262,17 @@ fn parse_head(raw: &[u8]) -> Head {
 }
 
 /// Reads more bytes into `buf`; Ok(false) at end of stream.
-async fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>, timeout: Duration) -> std::io::Result<bool> {
+async fn fill(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    timeout: Duration,
+) -> std::io::Result<bool> {
     let mut chunk = [0u8; 16 * 1024];
     match tokio::time::timeout(timeout, stream.read(&mut chunk)).await {
-        Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "read timeout")),
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "read timeout",
+        )),
         Ok(Err(e)) => Err(e),
         Ok(Ok(0)) => Ok(false),
         Ok(Ok(n)) => {
@@ -243,7 +287,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 async fn write_all(stream: &mut TcpStream, bytes: &[u8]) -> bool {
-    matches!(tokio::time::timeout(READ_TIMEOUT, stream.write_all(bytes)).await, Ok(Ok(())))
+    matches!(
+        tokio::time::timeout(READ_TIMEOUT, stream.write_all(bytes)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// After refusing a request, read (and discard) what the client still sends for a while so that
@@ -265,7 +312,11 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::new();
     let compat = cfg.compat;
-    let esc = if compat { Escape::Bytewise } else { Escape::Utf8 };
+    let esc = if compat {
+        Escape::Bytewise
+    } else {
+        Escape::Utf8
+    };
     loop {
         // --- head
         let head_end = loop {
@@ -277,32 +328,50 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
                 let _ = write_all(&mut stream, &render(&r, compat, false)).await;
                 return;
             }
-            let timeout = if buf.is_empty() { IDLE_TIMEOUT } else { READ_TIMEOUT };
+            let timeout = if buf.is_empty() {
+                IDLE_TIMEOUT
+            } else {
+                READ_TIMEOUT
+            };
             match fill(&mut stream, &mut buf, timeout).await {
                 Ok(true) => {}
                 _ => return,
             }
         };
         let head_bytes: Vec<u8> = buf.drain(..head_end).collect();
-        let (method, target, version, headers, head_len) = match parse_head(&head_bytes[..head_end - 4]) {
-            Head::Ok { method, target, version, headers, len } => (method, target, version, headers, len),
-            Head::Bad(msg) => {
-                let mut r = Response::error(400, msg, esc);
-                r.cors = !compat;
-                let _ = write_all(&mut stream, &render(&r, compat, false)).await;
-                return;
-            }
-        };
+        let (method, target, version, headers, head_len) =
+            match parse_head(&head_bytes[..head_end - 4]) {
+                Head::Ok {
+                    method,
+                    target,
+                    version,
+                    headers,
+                    len,
+                } => (method, target, version, headers, len),
+                Head::Bad(msg) => {
+                    let mut r = Response::error(400, msg, esc);
+                    r.cors = !compat;
+                    let _ = write_all(&mut stream, &render(&r, compat, false)).await;
+                    return;
+                }
+            };
         let get = |name: &str| -> Option<&str> {
             headers
                 .iter()
-                .find(|(n, _)| if compat { n == name } else { n.eq_ignore_ascii_case(name) })
+                .find(|(n, _)| {
+                    if compat {
+                        n == name
+                    } else {
+                        n.eq_ignore_ascii_case(name)
+                    }
+                })
                 .map(|(_, v)| v.as_str())
         };
         let keep_alive = !compat
             && version == "HTTP/1.1"
             && !get("Connection").is_some_and(|v| v.to_ascii_lowercase().contains("close"));
-        let chunked = !compat && get("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let chunked = !compat
+            && get("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
         let content_length: Option<usize> = if compat {
             // The real worker finds the length only behind the exact text `Content-Length: `.
             headers
@@ -337,7 +406,13 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
         }
         // --- body
         let body = if chunked {
-            match read_chunked(&mut stream, &mut buf, cfg.max_request.saturating_sub(head_len)).await {
+            match read_chunked(
+                &mut stream,
+                &mut buf,
+                cfg.max_request.saturating_sub(head_len),
+            )
+            .await
+            {
                 Ok(b) => b,
                 Err(ChunkErr::TooLarge) => {
                     let r = too_large(compat, cfg.max_request);
@@ -364,7 +439,13 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
         if compat {
             buf.clear(); // one request per connection; anything pipelined is ignored
         }
-        let req = Request { method, target, headers, body, peer: peer.ip() };
+        let req = Request {
+            method,
+            target,
+            headers,
+            body,
+            peer: peer.ip(),
+        };
 
         // --- faults (worker only)
         if cfg.faults.delay_ms > 0 {
@@ -410,7 +491,11 @@ fn too_large(compat: bool, max: usize) -> Response {
         r.cors = false;
         r
     } else {
-        Response::error(413, &format!("Request too large (limit {max} bytes, headers included)"), Escape::Utf8)
+        Response::error(
+            413,
+            &format!("Request too large (limit {max} bytes, headers included)"),
+            Escape::Utf8,
+        )
     }
 }
 
@@ -423,7 +508,10 @@ fn preflight(req: &Request) -> Response {
         .with_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
         .with_header("Access-Control-Allow-Headers", allow_headers)
         .with_header("Access-Control-Max-Age", "600");
-    if req.header("Access-Control-Request-Private-Network", false).is_some() {
+    if req
+        .header("Access-Control-Request-Private-Network", false)
+        .is_some()
+    {
         r = r.with_header("Access-Control-Allow-Private-Network", "true");
     }
     r
@@ -435,7 +523,11 @@ enum ChunkErr {
     Io,
 }
 
-async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>, max: usize) -> Result<Vec<u8>, ChunkErr> {
+async fn read_chunked(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<Vec<u8>, ChunkErr> {
     let mut body = Vec::new();
     loop {
         let line_end = loop {
@@ -496,7 +588,10 @@ pub struct ClientResponse {
 
 impl ClientResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -509,7 +604,11 @@ pub fn split_endpoint(endpoint: &str) -> Result<(String, String), String> {
         Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
         None => (rest, ""),
     };
-    let hostport = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
+    let hostport = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:80")
+    };
     Ok((hostport, base.to_string()))
 }
 
@@ -524,8 +623,11 @@ pub async fn client_request(
 ) -> Result<ClientResponse, String> {
     let (hostport, base) = split_endpoint(endpoint)?;
     let fut = async {
-        let mut s = TcpStream::connect(&hostport).await.map_err(|e| format!("connect {hostport}: {e}"))?;
-        let mut head = format!("{method} {base}{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
+        let mut s = TcpStream::connect(&hostport)
+            .await
+            .map_err(|e| format!("connect {hostport}: {e}"))?;
+        let mut head =
+            format!("{method} {base}{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
         for (n, v) in headers {
             head.push_str(&format!("{n}: {v}\r\n"));
         }
@@ -533,13 +635,19 @@ pub async fn client_request(
             head.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         head.push_str("\r\n");
-        s.write_all(head.as_bytes()).await.map_err(|e| e.to_string())?;
+        s.write_all(head.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         s.write_all(body).await.map_err(|e| e.to_string())?;
         let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.map_err(|e| format!("read {hostport}: {e}"))?;
+        s.read_to_end(&mut raw)
+            .await
+            .map_err(|e| format!("read {hostport}: {e}"))?;
         parse_client_response(&raw)
     };
-    tokio::time::timeout(timeout, fut).await.map_err(|_| format!("{endpoint}{path}: timed out"))?
+    tokio::time::timeout(timeout, fut)
+        .await
+        .map_err(|_| format!("{endpoint}{path}: timed out"))?
 }
 
 fn parse_client_response(raw: &[u8]) -> Result<ClientResponse, String> {
@@ -553,7 +661,10 @@ fn parse_client_response(raw: &[u8]) -> Result<ClientResponse, String> {
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("bad status line {status_line:?}"))?;
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(n, v)| (n.to_string(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.to_string(), v.trim().to_string()))
+        })
         .collect();
     let mut body = raw[end + 4..].to_vec();
     if let Some(len) = headers
@@ -563,7 +674,11 @@ fn parse_client_response(raw: &[u8]) -> Result<ClientResponse, String> {
     {
         body.truncate(len);
     }
-    Ok(ClientResponse { status, headers, body })
+    Ok(ClientResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Percent-decodes a path (default mode only; the real worker does not decode).

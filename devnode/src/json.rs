@@ -20,7 +20,12 @@ pub enum J {
 
 impl J {
     pub fn obj(fields: Vec<(&str, J)>) -> J {
-        J::O(fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        J::O(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
     }
     pub fn s(v: impl Into<String>) -> J {
         J::S(v.into())
@@ -159,17 +164,25 @@ mod tests {
             to_string(&v, Escape::Bytewise, false),
             r#"{"stdout":"h\u00c3\u00a9llo \u00e2\u009c\u0093\n"}"#
         );
-        assert_eq!(to_string(&v, Escape::Utf8, false), "{\"stdout\":\"héllo ✓\\n\"}");
+        assert_eq!(
+            to_string(&v, Escape::Utf8, false),
+            "{\"stdout\":\"héllo ✓\\n\"}"
+        );
     }
 
     #[test]
     fn pretty_like_the_server() {
-        let v = J::obj(vec![("a", J::Raw("0.10".into())), ("b", J::O(vec![])), ("c", J::A(vec![J::I(1)]))]);
+        let v = J::obj(vec![
+            ("a", J::Raw("0.10".into())),
+            ("b", J::O(vec![])),
+            ("c", J::A(vec![J::I(1)])),
+        ]);
         assert_eq!(
             to_string(&v, Escape::Utf8, true),
             "{\n  \"a\": 0.10,\n  \"b\": {},\n  \"c\": [\n    1\n  ]\n}"
         );
-        let parsed: serde_json::Value = serde_json::from_str(&to_string(&v, Escape::Utf8, true)).unwrap();
+        let parsed: serde_json::Value =
+            serde_json::from_str(&to_string(&v, Escape::Utf8, true)).unwrap();
         assert_eq!(parsed["a"], 0.1);
     }
 }

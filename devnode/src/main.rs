@@ -172,7 +172,10 @@ fn fail(msg: String) -> ! {
 
 fn generate_key(path: &Path) -> Result<String, String> {
     if path.exists() {
-        return Err(format!("{} already exists; not overwriting a key", path.display()));
+        return Err(format!(
+            "{} already exists; not overwriting a key",
+            path.display()
+        ));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -191,7 +194,8 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .mode(0o600)
         .open(path)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn load_key(path: &Path) -> Result<WorkerKey, String> {
@@ -201,7 +205,11 @@ fn load_key(path: &Path) -> Result<WorkerKey, String> {
 
 fn worker_cfg(o: &WorkerOpts, port: u16) -> Result<(worker::WorkerCfg, faults::Faults), String> {
     let faults = faults::Faults::parse(&o.fault)?;
-    let parallel = o.parallel.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let parallel = o.parallel.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     let work_dir = o.work_dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("sandrun-devnode-{}-{}", std::process::id(), port))
     });
@@ -211,7 +219,11 @@ fn worker_cfg(o: &WorkerOpts, port: u16) -> Result<(worker::WorkerCfg, faults::F
         jobs_per_hour: o.jobs_per_hour,
         cpu_per_minute: o.cpu_per_minute,
         max_request: o.max_request_bytes,
-        retention: Duration::from_secs(o.retention_secs.unwrap_or(if o.compat { 360 } else { 3600 })),
+        retention: Duration::from_secs(o.retention_secs.unwrap_or(if o.compat {
+            360
+        } else {
+            3600
+        })),
         parallel,
         job_timeout: Duration::from_secs(o.job_timeout_secs.max(1)),
         job_cpu_secs: o.job_cpu_secs.max(1),
@@ -226,7 +238,9 @@ fn worker_cfg(o: &WorkerOpts, port: u16) -> Result<(worker::WorkerCfg, faults::F
 }
 
 async fn bind(host: &str, port: u16) -> Result<(TcpListener, String), String> {
-    let l = TcpListener::bind((host, port)).await.map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    let l = TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
     let addr = l.local_addr().map_err(|e| e.to_string())?;
     Ok((l, format!("http://{}:{}", addr.ip(), addr.port())))
 }
@@ -242,20 +256,36 @@ async fn start_worker(
     let compat = cfg.compat;
     let max_request = cfg.max_request;
     let iso = cfg.isolation;
-    let w = worker::Worker::new(cfg, key).map_err(|e| format!("cannot create the work folder: {e}"))?;
+    let w =
+        worker::Worker::new(cfg, key).map_err(|e| format!("cannot create the work folder: {e}"))?;
     eprintln!(
         "[worker] {url} mode={} worker_id={} isolation: {}",
         if compat { "compat" } else { "default" },
         w.worker_id.as_deref().unwrap_or("null (anonymous)"),
         iso.describe()
     );
-    let server_cfg = http::ServerCfg { compat, max_request, faults: Arc::new(faults), name: "worker" };
-    tokio::spawn(http::serve(listener, server_cfg, worker::handler(w.clone()), shutdown.clone()));
+    let server_cfg = http::ServerCfg {
+        compat,
+        max_request,
+        faults: Arc::new(faults),
+        name: "worker",
+    };
+    tokio::spawn(http::serve(
+        listener,
+        server_cfg,
+        worker::handler(w.clone()),
+        shutdown.clone(),
+    ));
     Ok((w, url))
 }
 
 fn plain_cfg(name: &'static str) -> http::ServerCfg {
-    http::ServerCfg { compat: false, max_request: 200 * 1024 * 1024, faults: Arc::new(faults::Faults::default()), name }
+    http::ServerCfg {
+        compat: false,
+        max_request: 200 * 1024 * 1024,
+        faults: Arc::new(faults::Faults::default()),
+        name,
+    }
 }
 
 async fn start_pool(
@@ -267,19 +297,38 @@ async fn start_pool(
 ) -> Result<String, String> {
     let (listener, url) = bind(host, port).await?;
     let p = pool::Pool::new(workers, interval);
-    tokio::spawn(http::serve(listener, plain_cfg("pool"), pool::handler(p), shutdown.clone()));
+    tokio::spawn(http::serve(
+        listener,
+        plain_cfg("pool"),
+        pool::handler(p),
+        shutdown.clone(),
+    ));
     Ok(url)
 }
 
-async fn start_broker(o: &BrokerOpts, port: u16, shutdown: &watch::Receiver<bool>) -> Result<String, String> {
-    let b = broker::Broker::open(&o.db, Duration::from_secs_f64(o.heartbeat_timeout_secs.max(0.1)))?;
+async fn start_broker(
+    o: &BrokerOpts,
+    port: u16,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<String, String> {
+    let b = broker::Broker::open(
+        &o.db,
+        Duration::from_secs_f64(o.heartbeat_timeout_secs.max(0.1)),
+    )?;
     let (listener, url) = bind(&o.host, port).await?;
-    tokio::spawn(http::serve(listener, plain_cfg("broker"), broker::handler(b), shutdown.clone()));
+    tokio::spawn(http::serve(
+        listener,
+        plain_cfg("broker"),
+        broker::handler(b),
+        shutdown.clone(),
+    ));
     Ok(url)
 }
 
 fn env_broker_port() -> Option<u16> {
-    std::env::var("BROKER_PORT").ok().and_then(|p| p.parse().ok())
+    std::env::var("BROKER_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
 }
 
 async fn wait_for_signal() {
@@ -302,16 +351,33 @@ async fn run(cmd: Cmd) -> Result<(), String> {
     let (tx, rx) = watch::channel(false);
     let mut workers = Vec::new();
     match cmd {
-        Cmd::Worker { port, worker_key, opts } => {
+        Cmd::Worker {
+            port,
+            worker_key,
+            opts,
+        } => {
             let key = worker_key.as_deref().map(load_key).transpose()?;
             let (w, url) = start_worker(&opts, port, key, &rx).await?;
             workers.push(w);
             say(format!("worker: {url}"));
         }
-        Cmd::Pool { host, port, workers: file, health_interval_secs } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        Cmd::Pool {
+            host,
+            port,
+            workers: file,
+            health_interval_secs,
+        } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let list = pool::load_workers(&text)?;
-            let url = start_pool(&host, port, list, Duration::from_secs_f64(health_interval_secs.max(0.1)), &rx).await?;
+            let url = start_pool(
+                &host,
+                port,
+                list,
+                Duration::from_secs_f64(health_interval_secs.max(0.1)),
+                &rx,
+            )
+            .await?;
             say(format!("pool: {url}"));
         }
         Cmd::Broker { opts, port } => {
@@ -319,7 +385,15 @@ async fn run(cmd: Cmd) -> Result<(), String> {
             let url = start_broker(&opts, port, &rx).await?;
             say(format!("broker: {url}"));
         }
-        Cmd::All { worker_port, pool_port, broker_port, data_dir, worker_key, heartbeat_timeout_secs, opts } => {
+        Cmd::All {
+            worker_port,
+            pool_port,
+            broker_port,
+            data_dir,
+            worker_key,
+            heartbeat_timeout_secs,
+            opts,
+        } => {
             let key_path = worker_key.unwrap_or_else(|| data_dir.join("worker.pem"));
             if !key_path.exists() {
                 generate_key(&key_path)?;
@@ -337,7 +411,14 @@ async fn run(cmd: Cmd) -> Result<(), String> {
                 last_check: None,
                 last_error: None,
             }];
-            let purl = start_pool(&opts.host, pool_port, pool_workers, Duration::from_secs(30), &rx).await?;
+            let purl = start_pool(
+                &opts.host,
+                pool_port,
+                pool_workers,
+                Duration::from_secs(30),
+                &rx,
+            )
+            .await?;
             let bopts = BrokerOpts {
                 host: opts.host.clone(),
                 db: data_dir.join("broker.sqlite3"),

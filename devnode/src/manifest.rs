@@ -28,15 +28,23 @@ fn compat_string(text: &str, key: &str) -> Option<String> {
 }
 
 fn compat_array(text: &str, key: &str) -> Vec<String> {
-    let Some(k) = text.find(&format!("\"{key}\"")) else { return vec![] };
+    let Some(k) = text.find(&format!("\"{key}\"")) else {
+        return vec![];
+    };
     let after = k + key.len() + 2;
-    let Some(open) = text[after..].find('[').map(|i| i + after) else { return vec![] };
-    let Some(close) = text[open..].find(']').map(|i| i + open) else { return vec![] };
+    let Some(open) = text[after..].find('[').map(|i| i + after) else {
+        return vec![];
+    };
+    let Some(close) = text[open..].find(']').map(|i| i + open) else {
+        return vec![];
+    };
     let inner = &text[open + 1..close];
     let mut out = Vec::new();
     let mut rest = inner;
     while let Some(a) = rest.find('"') {
-        let Some(b) = rest[a + 1..].find('"') else { break };
+        let Some(b) = rest[a + 1..].find('"') else {
+            break;
+        };
         out.push(rest[a + 1..a + 1 + b].to_string());
         rest = &rest[a + 1 + b + 1..];
     }
@@ -64,13 +72,19 @@ fn valid_rel_path(p: &str) -> bool {
 }
 
 pub fn valid_command_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
 }
 
 /// Strict JSON reading for the default mode; the error says what is wrong.
 pub fn parse_strict(text: &str) -> Result<Manifest, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("Invalid manifest: not valid JSON ({e})"))?;
-    let Value::Object(o) = v else { return Err("Invalid manifest: must be a JSON object".into()) };
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| format!("Invalid manifest: not valid JSON ({e})"))?;
+    let Value::Object(o) = v else {
+        return Err("Invalid manifest: must be a JSON object".into());
+    };
     let mut m = Manifest::default();
     let string = |k: &str| -> Result<Option<String>, String> {
         match o.get(k) {
@@ -90,7 +104,9 @@ pub fn parse_strict(text: &str) -> Result<Manifest, String> {
                     _ => Err(format!("Invalid manifest: '{k}[{i}]' must be a string")),
                 })
                 .collect(),
-            Some(_) => Err(format!("Invalid manifest: '{k}' must be an array of strings")),
+            Some(_) => Err(format!(
+                "Invalid manifest: '{k}' must be an array of strings"
+            )),
         }
     };
     let number = |k: &str| -> Result<Option<f64>, String> {
@@ -143,7 +159,9 @@ pub fn parse_strict(text: &str) -> Result<Manifest, String> {
                     return Err(format!("Invalid manifest: 'env.{k}' must be a string"));
                 };
                 if !ok_name || v.contains('\0') {
-                    return Err(format!("Invalid manifest: 'env' entry {k:?} is not a valid variable"));
+                    return Err(format!(
+                        "Invalid manifest: 'env' entry {k:?} is not a valid variable"
+                    ));
                 }
                 m.env.push((k.clone(), v.clone()));
             }
@@ -159,10 +177,15 @@ mod tests {
 
     #[test]
     fn compat_reader_quirks() {
-        let m = parse_compat(r#"{"entrypoint": "main.py", "args": ["--n", 3, "a\"b", "c"], "outputs": ["out/*"]}"#);
+        let m = parse_compat(
+            r#"{"entrypoint": "main.py", "args": ["--n", 3, "a\"b", "c"], "outputs": ["out/*"]}"#,
+        );
         assert_eq!(m.entrypoint.as_deref(), Some("main.py"));
         // 3 dropped; the escaped quote cuts "a\" short and shifts the rest.
-        assert_eq!(m.args, vec!["--n".to_string(), "a\\".to_string(), ", ".to_string()]);
+        assert_eq!(
+            m.args,
+            vec!["--n".to_string(), "a\\".to_string(), ", ".to_string()]
+        );
         assert_eq!(m.outputs, vec!["out/*".to_string()]);
         assert_eq!(m.interpreter, None);
     }
@@ -170,8 +193,12 @@ mod tests {
     #[test]
     fn strict_reader_explains() {
         assert!(parse_strict("nope").unwrap_err().contains("not valid JSON"));
-        assert!(parse_strict(r#"{"args":[1]}"#).unwrap_err().contains("args[0]"));
-        assert!(parse_strict(r#"{"entrypoint":"../x.py"}"#).unwrap_err().contains("relative path"));
+        assert!(parse_strict(r#"{"args":[1]}"#)
+            .unwrap_err()
+            .contains("args[0]"));
+        assert!(parse_strict(r#"{"entrypoint":"../x.py"}"#)
+            .unwrap_err()
+            .contains("relative path"));
         let m = parse_strict(r#"{"entrypoint":"a/b.py","args":["x\"y"],"timeout":5}"#).unwrap();
         assert_eq!(m.args, vec!["x\"y".to_string()]);
         assert_eq!(m.timeout, Some(5.0));

@@ -23,7 +23,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Splits the body into parts. `compat`: a part is read only if its header is exactly
@@ -31,7 +34,9 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 pub fn parse(body: &[u8], boundary: &str, compat: bool) -> Result<Vec<Part>, String> {
     let delim = format!("--{boundary}").into_bytes();
     let mut parts = Vec::new();
-    let Some(mut pos) = find(body, &delim, 0) else { return Err("no multipart boundary found in the body".into()) };
+    let Some(mut pos) = find(body, &delim, 0) else {
+        return Err("no multipart boundary found in the body".into());
+    };
     loop {
         pos += delim.len();
         if body[pos..].starts_with(b"--") {
@@ -43,7 +48,9 @@ pub fn parse(body: &[u8], boundary: &str, compat: bool) -> Result<Vec<Part>, Str
         } else {
             return Err("malformed multipart boundary line".into());
         }
-        let Some(head_end) = find(body, b"\r\n\r\n", pos) else { return Err("multipart part without headers end".into()) };
+        let Some(head_end) = find(body, b"\r\n\r\n", pos) else {
+            return Err("multipart part without headers end".into());
+        };
         let head = String::from_utf8_lossy(&body[pos..head_end]).to_string();
         let data_start = head_end + 4;
         let mut end_delim = b"\r\n".to_vec();
@@ -52,7 +59,11 @@ pub fn parse(body: &[u8], boundary: &str, compat: bool) -> Result<Vec<Part>, Str
             return Err("multipart body is truncated (no closing boundary)".into());
         };
         if let Some((name, filename)) = disposition(&head, compat) {
-            parts.push(Part { name, filename, data: body[data_start..data_end].to_vec() });
+            parts.push(Part {
+                name,
+                filename,
+                data: body[data_start..data_end].to_vec(),
+            });
         }
         pos = data_end + 2;
     }
@@ -62,7 +73,9 @@ pub fn parse(body: &[u8], boundary: &str, compat: bool) -> Result<Vec<Part>, Str
 fn disposition(head: &str, compat: bool) -> Option<(String, Option<String>)> {
     for line in head.split("\r\n") {
         if compat {
-            let Some(rest) = line.strip_prefix("Content-Disposition: form-data; name=\"") else { continue };
+            let Some(rest) = line.strip_prefix("Content-Disposition: form-data; name=\"") else {
+                continue;
+            };
             let end = rest.find('"')?;
             let name = rest[..end].to_string();
             let after = &rest[end + 1..];
@@ -82,7 +95,10 @@ fn disposition(head: &str, compat: bool) -> Option<(String, Option<String>)> {
             let param = param.trim();
             if let Some((k, val)) = param.split_once('=') {
                 let val = val.trim();
-                let val = val.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(val);
+                let val = val
+                    .strip_prefix('"')
+                    .and_then(|x| x.strip_suffix('"'))
+                    .unwrap_or(val);
                 match k.trim().to_ascii_lowercase().as_str() {
                     "name" => name = Some(val.to_string()),
                     "filename" => filename = Some(val.to_string()),
@@ -119,19 +135,33 @@ mod tests {
     use super::*;
 
     fn body(disp: &str) -> Vec<u8> {
-        format!("--XX\r\n{disp}\r\nContent-Type: application/octet-stream\r\n\r\nDATA\r\n--XX--\r\n").into_bytes()
+        format!(
+            "--XX\r\n{disp}\r\nContent-Type: application/octet-stream\r\n\r\nDATA\r\n--XX--\r\n"
+        )
+        .into_bytes()
     }
 
     #[test]
     fn strict_and_lenient() {
         let b = body("Content-Disposition: form-data; name=\"files\"; filename=\"a.tar.gz\"");
         let p = parse(&b, "XX", true).unwrap();
-        assert_eq!((p[0].name.as_str(), p[0].filename.as_deref(), &p[0].data[..]), ("files", Some("a.tar.gz"), &b"DATA"[..]));
+        assert_eq!(
+            (p[0].name.as_str(), p[0].filename.as_deref(), &p[0].data[..]),
+            ("files", Some("a.tar.gz"), &b"DATA"[..])
+        );
         let b = body("content-disposition: form-data; filename=\"a.py\"; name=\"files\"");
         assert!(parse(&b, "XX", true).unwrap().is_empty());
         let p = parse(&b, "XX", false).unwrap();
         assert_eq!(p[0].filename.as_deref(), Some("a.py"));
-        assert_eq!(boundary("multipart/form-data; boundary=\"abc\""), Some("abc".into()));
-        assert!(parse(b"--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nxx", "XX", false).is_err());
+        assert_eq!(
+            boundary("multipart/form-data; boundary=\"abc\""),
+            Some("abc".into())
+        );
+        assert!(parse(
+            b"--XX\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nxx",
+            "XX",
+            false
+        )
+        .is_err());
     }
 }

@@ -43,17 +43,26 @@ pub struct Pool {
 /// Reads `[{"endpoint": "http://…", "worker_id": "<base64 key>", "max_concurrent_jobs"?: N}]`
 /// (or the same list under `"workers"`).
 pub fn load_workers(text: &str) -> Result<Vec<PoolWorker>, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| format!("workers file is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("workers file is not JSON: {e}"))?;
     let list = match &v {
         Value::Array(a) => a.clone(),
-        Value::Object(o) => o.get("workers").and_then(|w| w.as_array()).cloned().ok_or("expected a list of workers")?,
+        Value::Object(o) => o
+            .get("workers")
+            .and_then(|w| w.as_array())
+            .cloned()
+            .ok_or("expected a list of workers")?,
         _ => return Err("expected a list of workers".into()),
     };
     let mut out = Vec::new();
     for (i, w) in list.iter().enumerate() {
-        let endpoint = w["endpoint"].as_str().ok_or(format!("workers[{i}].endpoint missing"))?;
+        let endpoint = w["endpoint"]
+            .as_str()
+            .ok_or(format!("workers[{i}].endpoint missing"))?;
         http::split_endpoint(endpoint).map_err(|e| format!("workers[{i}]: {e}"))?;
-        let worker_id = w["worker_id"].as_str().ok_or(format!("workers[{i}].worker_id missing"))?;
+        let worker_id = w["worker_id"]
+            .as_str()
+            .ok_or(format!("workers[{i}].worker_id missing"))?;
         out.push(PoolWorker {
             endpoint: endpoint.trim_end_matches('/').to_string(),
             worker_id: worker_id.to_string(),
@@ -77,7 +86,10 @@ fn jok(status: u16, v: Value) -> Response {
 
 impl Pool {
     pub fn new(workers: Vec<PoolWorker>, health_interval: Duration) -> Arc<Pool> {
-        let p = Arc::new(Pool { workers: Mutex::new(workers), jobs: Mutex::new(HashMap::new()) });
+        let p = Arc::new(Pool {
+            workers: Mutex::new(workers),
+            jobs: Mutex::new(HashMap::new()),
+        });
         let pw = Arc::downgrade(&p);
         tokio::spawn(async move {
             loop {
@@ -100,7 +112,8 @@ impl Pool {
             .map(|(i, w)| (i, w.endpoint.clone(), w.worker_id.clone()))
             .collect();
         let checks = list.into_iter().map(|(i, ep, id)| async move {
-            let r = http::client_request(&ep, "GET", "/health", &[], b"", Duration::from_secs(5)).await;
+            let r =
+                http::client_request(&ep, "GET", "/health", &[], b"", Duration::from_secs(5)).await;
             let verdict = match r {
                 Ok(resp) if resp.status == 200 => {
                     let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
@@ -203,10 +216,16 @@ fn pool_info(p: &Pool) -> Response {
 
 async fn submit(p: Arc<Pool>, req: Request) -> Response {
     let Some(ct) = req.header("Content-Type", false).map(str::to_string) else {
-        return jerr(400, "Expected multipart/form-data with 'files' and 'manifest'");
+        return jerr(
+            400,
+            "Expected multipart/form-data with 'files' and 'manifest'",
+        );
     };
     let Some(boundary) = multipart::boundary(&ct) else {
-        return jerr(400, "Expected multipart/form-data with 'files' and 'manifest'");
+        return jerr(
+            400,
+            "Expected multipart/form-data with 'files' and 'manifest'",
+        );
     };
     let parts = match multipart::parse(&req.body, &boundary, false) {
         Ok(p) => p,
@@ -225,7 +244,9 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
     let tried = p.workers.lock().unwrap().len();
     let mut last_err = "No healthy workers available".to_string();
     for _ in 0..tried.max(1) {
-        let Some((wi, endpoint)) = p.pick() else { break };
+        let Some((wi, endpoint)) = p.pick() else {
+            break;
+        };
         let r = http::client_request(
             &endpoint,
             "POST",
@@ -235,7 +256,10 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
             Duration::from_secs(600),
         )
         .await;
-        let v: Option<Value> = r.as_ref().ok().and_then(|r| serde_json::from_slice(&r.body).ok());
+        let v: Option<Value> = r
+            .as_ref()
+            .ok()
+            .and_then(|r| serde_json::from_slice(&r.body).ok());
         match (&r, v.as_ref().and_then(|v| v["job_id"].as_str())) {
             (Ok(resp), Some(wjid)) if resp.status == 200 => {
                 let id = format!("pool-{}", random_hex(16));
@@ -250,7 +274,13 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
                         worker_status: None,
                     },
                 );
-                tokio::spawn(monitor(p.clone(), id.clone(), endpoint, wjid.to_string(), wi));
+                tokio::spawn(monitor(
+                    p.clone(),
+                    id.clone(),
+                    endpoint,
+                    wjid.to_string(),
+                    wi,
+                ));
                 return jok(200, json!({"job_id": id, "status": "queued"}));
             }
             (Ok(resp), _) if resp.status == 400 => {
@@ -260,7 +290,11 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
             }
             (Ok(resp), _) => {
                 p.release(wi);
-                last_err = format!("worker {endpoint} answered {}: {}", resp.status, String::from_utf8_lossy(&resp.body));
+                last_err = format!(
+                    "worker {endpoint} answered {}: {}",
+                    resp.status,
+                    String::from_utf8_lossy(&resp.body)
+                );
             }
             (Err(e), _) => {
                 p.release(wi);
@@ -288,8 +322,19 @@ pub fn random_hex(n: usize) -> String {
 async fn monitor(p: Arc<Pool>, id: String, endpoint: String, wjid: String, wi: usize) {
     let mut failures = 0;
     loop {
-        let r = http::client_request(&endpoint, "GET", &format!("/status/{wjid}"), &[], b"", Duration::from_secs(900)).await;
-        let parsed = r.ok().filter(|r| r.status == 200).and_then(|r| serde_json::from_slice::<Value>(&r.body).ok());
+        let r = http::client_request(
+            &endpoint,
+            "GET",
+            &format!("/status/{wjid}"),
+            &[],
+            b"",
+            Duration::from_secs(900),
+        )
+        .await;
+        let parsed = r
+            .ok()
+            .filter(|r| r.status == 200)
+            .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok());
         match parsed {
             Some(v) => {
                 failures = 0;
@@ -326,7 +371,9 @@ async fn monitor(p: Arc<Pool>, id: String, endpoint: String, wjid: String, wi: u
 
 fn status(p: &Pool, id: &str) -> Response {
     let jobs = p.jobs.lock().unwrap();
-    let Some(j) = jobs.get(id) else { return jerr(404, "Job not found") };
+    let Some(j) = jobs.get(id) else {
+        return jerr(404, "Job not found");
+    };
     let worker_id = p.workers.lock().unwrap()[j.worker].worker_id.clone();
     let mut v = json!({
         "job_id": id,
@@ -342,21 +389,41 @@ fn status(p: &Pool, id: &str) -> Response {
 }
 
 async fn outputs(p: &Pool, rest: &str) -> Response {
-    let Some((id, path)) = rest.split_once('/') else { return jerr(404, "Specify /outputs/{job_id}/{path}") };
+    let Some((id, path)) = rest.split_once('/') else {
+        return jerr(404, "Specify /outputs/{job_id}/{path}");
+    };
     if path.is_empty() {
         return jerr(404, "Specify /outputs/{job_id}/{path}");
     }
     let (endpoint, wjid) = {
         let jobs = p.jobs.lock().unwrap();
-        let Some(j) = jobs.get(id) else { return jerr(404, "Job not found") };
-        (p.workers.lock().unwrap()[j.worker].endpoint.clone(), j.worker_job_id.clone())
+        let Some(j) = jobs.get(id) else {
+            return jerr(404, "Job not found");
+        };
+        (
+            p.workers.lock().unwrap()[j.worker].endpoint.clone(),
+            j.worker_job_id.clone(),
+        )
     };
-    match http::client_request(&endpoint, "GET", &format!("/download/{wjid}/{path}"), &[], b"", Duration::from_secs(120)).await {
+    match http::client_request(
+        &endpoint,
+        "GET",
+        &format!("/download/{wjid}/{path}"),
+        &[],
+        b"",
+        Duration::from_secs(120),
+    )
+    .await
+    {
         Ok(r) if r.status == 200 => {
-            let ct = r.header("Content-Type").unwrap_or("application/octet-stream").to_string();
+            let ct = r
+                .header("Content-Type")
+                .unwrap_or("application/octet-stream")
+                .to_string();
             let mut resp = Response::new(200, mime_static(&ct), r.body.clone());
             if let Some(cd) = r.header("Content-Disposition") {
-                resp.headers.push(("Content-Disposition".into(), cd.to_string()));
+                resp.headers
+                    .push(("Content-Disposition".into(), cd.to_string()));
             }
             resp
         }
@@ -368,10 +435,28 @@ async fn outputs(p: &Pool, rest: &str) -> Response {
 
 fn mime_static(ct: &str) -> &'static str {
     let known = [
-        "image/png", "image/jpeg", "image/gif", "image/bmp", "image/svg+xml", "image/webp", "text/plain",
-        "text/html", "text/css", "application/javascript", "application/json", "text/csv",
-        "text/tab-separated-values", "application/xml", "application/x-yaml", "application/pdf",
-        "application/zip", "application/gzip", "application/x-tar",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/bmp",
+        "image/svg+xml",
+        "image/webp",
+        "text/plain",
+        "text/html",
+        "text/css",
+        "application/javascript",
+        "application/json",
+        "text/csv",
+        "text/tab-separated-values",
+        "application/xml",
+        "application/x-yaml",
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "application/x-tar",
     ];
-    known.into_iter().find(|k| *k == ct).unwrap_or("application/octet-stream")
+    known
+        .into_iter()
+        .find(|k| *k == ct)
+        .unwrap_or("application/octet-stream")
 }

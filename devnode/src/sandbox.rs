@@ -34,7 +34,9 @@ impl Isolation {
         match self {
             Isolation::UserNet => "own user+network namespace (no network), rlimits, process group",
             Isolation::Net => "own network namespace (no network), rlimits, process group",
-            Isolation::None => "rlimits and process group only (namespaces unavailable: jobs HAVE network access)",
+            Isolation::None => {
+                "rlimits and process group only (namespaces unavailable: jobs HAVE network access)"
+            }
         }
     }
 }
@@ -53,7 +55,10 @@ pub fn probe_isolation(allow_namespaces: bool) -> Isolation {
     }
     for iso in [Isolation::UserNet, Isolation::Net] {
         let mut cmd = Command::new("/bin/sh");
-        cmd.args(["-c", "exit 0"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.args(["-c", "exit 0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let flags = iso.flags();
         // SAFETY: only async-signal-safe libc calls between fork and exec.
         unsafe {
@@ -75,7 +80,10 @@ pub fn probe_isolation(allow_namespaces: bool) -> Isolation {
 /// are shell scripts that would run inside the job's CPU accounting and depend on $HOME).
 pub fn job_path() -> String {
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-    let dirs: Vec<&str> = path.split(':').filter(|d| !d.is_empty() && !d.ends_with("/shims")).collect();
+    let dirs: Vec<&str> = path
+        .split(':')
+        .filter(|d| !d.is_empty() && !d.ends_with("/shims"))
+        .collect();
     if dirs.is_empty() {
         "/usr/local/bin:/usr/bin:/bin".into()
     } else {
@@ -137,7 +145,10 @@ pub fn spawn(
     let uid_line = format!("0 {uid} 1\n").into_bytes();
     let gid_line = format!("0 {gid} 1\n").into_bytes();
     let set = |res: libc::__rlimit_resource_t, soft: u64, hard: u64| {
-        let r = libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: hard as libc::rlim_t };
+        let r = libc::rlimit {
+            rlim_cur: soft as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
+        };
         // SAFETY: setrlimit on a valid struct.
         unsafe { libc::setrlimit(res, &r) }
     };
@@ -173,7 +184,14 @@ pub fn wait_exited(pid: i32) {
     loop {
         // SAFETY: zeroed siginfo is a valid out-parameter.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
         if r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
             return;
         }
@@ -208,10 +226,18 @@ pub fn reap(pid: i32) -> Exit {
             break;
         }
     }
-    let exit_code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) as i64 } else { -1 };
+    let exit_code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status) as i64
+    } else {
+        -1
+    };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let cpu = tv(ru.ru_utime) + tv(ru.ru_stime);
     // Keep microsecond resolution exactly (avoid float noise in the last digit).
     let cpu_seconds = (cpu * 1e6).round() / 1e6;
-    Exit { exit_code, cpu_seconds, memory_mb: (ru.ru_maxrss as u64) / 1024 }
+    Exit {
+        exit_code,
+        cpu_seconds,
+        memory_mb: (ru.ru_maxrss as u64) / 1024,
+    }
 }

@@ -3,11 +3,17 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 pub fn unix_now_f64() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC (the broker's timestamp format).
@@ -25,7 +31,12 @@ pub fn utc_string(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, (rem / 60) % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
 }
 
 fn ext(name: &str) -> String {
@@ -40,11 +51,10 @@ fn ext(name: &str) -> String {
 pub fn file_kind(name: &str) -> &'static str {
     match ext(name).as_str() {
         "png" | "jpg" | "jpeg" | "gif" | "bmp" | "svg" | "webp" | "tif" | "tiff" | "ico" => "image",
-        "txt" | "log" | "md" | "rst" | "py" | "js" | "sh" | "html" | "htm" | "css" | "c" | "h" | "cpp" | "rs" => {
-            "text"
-        }
-        "json" | "csv" | "tsv" | "xml" | "yaml" | "yml" | "parquet" | "npy" | "npz" | "h5" | "hdf5" | "pkl"
-        | "pickle" | "feather" | "arrow" | "sqlite" | "db" => "data",
+        "txt" | "log" | "md" | "rst" | "py" | "js" | "sh" | "html" | "htm" | "css" | "c" | "h"
+        | "cpp" | "rs" => "text",
+        "json" | "csv" | "tsv" | "xml" | "yaml" | "yml" | "parquet" | "npy" | "npz" | "h5"
+        | "hdf5" | "pkl" | "pickle" | "feather" | "arrow" | "sqlite" | "db" => "data",
         "zip" | "gz" | "tgz" | "tar" | "bz2" | "xz" => "archive",
         "pdf" => "document",
         _ => "file",
@@ -101,9 +111,18 @@ mod tests {
 
     #[test]
     fn kinds_match_fixture() {
-        assert_eq!((file_kind("data.json"), mime("data.json")), ("data", "application/json"));
-        assert_eq!((file_kind("out/result.txt"), mime("out/result.txt")), ("text", "text/plain"));
-        assert_eq!((file_kind("out/plot.png"), mime("out/plot.png")), ("image", "image/png"));
+        assert_eq!(
+            (file_kind("data.json"), mime("data.json")),
+            ("data", "application/json")
+        );
+        assert_eq!(
+            (file_kind("out/result.txt"), mime("out/result.txt")),
+            ("text", "text/plain")
+        );
+        assert_eq!(
+            (file_kind("out/plot.png"), mime("out/plot.png")),
+            ("image", "image/png")
+        );
         assert_eq!(size_formatted(46), "46.0 B");
         assert_eq!(size_formatted(1536), "1.5 KB");
     }

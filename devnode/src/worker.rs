@@ -125,14 +125,22 @@ impl Job {
 
     fn append(&self, stderr: bool, bytes: &[u8], cap: usize) {
         let mut st = self.st.lock().unwrap();
-        let buf = if stderr { &mut st.stderr } else { &mut st.stdout };
+        let buf = if stderr {
+            &mut st.stderr
+        } else {
+            &mut st.stdout
+        };
         let room = cap.saturating_sub(buf.len());
         let take = &bytes[..bytes.len().min(room)];
         if take.is_empty() {
             return;
         }
         buf.extend_from_slice(take);
-        let ev = if stderr { Ev::Err(take.to_vec()) } else { Ev::Out(take.to_vec()) };
+        let ev = if stderr {
+            Ev::Err(take.to_vec())
+        } else {
+            Ev::Out(take.to_vec())
+        };
         Job::notify(&mut st, ev);
     }
 
@@ -157,10 +165,18 @@ struct Quota {
 
 impl Quota {
     fn prune(&mut self, now: Instant) {
-        while self.submits.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(3600)) {
+        while self
+            .submits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(3600))
+        {
             self.submits.pop_front();
         }
-        while self.cpu.front().is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(60)) {
+        while self
+            .cpu
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) >= Duration::from_secs(60))
+        {
             self.cpu.pop_front();
         }
     }
@@ -240,7 +256,8 @@ impl Worker {
             let ids: Vec<String> = jobs
                 .values()
                 .filter(|j| {
-                    now.duration_since(j.submitted) >= self.cfg.retention && j.st.lock().unwrap().status.terminal()
+                    now.duration_since(j.submitted) >= self.cfg.retention
+                        && j.st.lock().unwrap().status.terminal()
                 })
                 .map(|j| j.id.clone())
                 .collect();
@@ -274,26 +291,49 @@ impl Worker {
         let used = q.cpu_used();
         let avail = (self.cfg.cpu_per_minute - used).max(0.0);
         let refusal = if used >= self.cfg.cpu_per_minute {
-            let oldest = q.cpu.front().map(|(t, _)| now.duration_since(*t)).unwrap_or_default();
+            let oldest = q
+                .cpu
+                .front()
+                .map(|(t, _)| now.duration_since(*t))
+                .unwrap_or_default();
             let wait = 60u64.saturating_sub(oldest.as_secs()).max(1);
             Some((format!("CPU quota exhausted, wait {wait} seconds"), wait))
         } else if q.active >= self.cfg.max_concurrent {
-            Some((format!("Max concurrent jobs reached ({})", self.cfg.max_concurrent), 5))
+            Some((
+                format!("Max concurrent jobs reached ({})", self.cfg.max_concurrent),
+                5,
+            ))
         } else if q.submits.len() >= self.cfg.jobs_per_hour {
-            let oldest = q.submits.front().map(|t| now.duration_since(*t)).unwrap_or_default();
+            let oldest = q
+                .submits
+                .front()
+                .map(|t| now.duration_since(*t))
+                .unwrap_or_default();
             let wait = 3600u64.saturating_sub(oldest.as_secs()).max(1);
-            Some((format!("Max jobs per hour reached ({})", self.cfg.jobs_per_hour), wait))
+            Some((
+                format!("Max jobs per hour reached ({})", self.cfg.jobs_per_hour),
+                wait,
+            ))
         } else {
             None
         };
         if let Some((msg, wait)) = refusal {
-            let mut fields = vec![("error", J::s(msg)), ("cpu_available", num(avail)), ("active_jobs", J::U(q.active as u64))];
+            let mut fields = vec![
+                ("error", J::s(msg)),
+                ("cpu_available", num(avail)),
+                ("active_jobs", J::U(q.active as u64)),
+            ];
             if self.cfg.compat {
-                return Err(Response::json(429, json::to_string(&J::obj(fields), self.esc(), false)));
+                return Err(Response::json(
+                    429,
+                    json::to_string(&J::obj(fields), self.esc(), false),
+                ));
             }
             fields.push(("retry_after", J::U(wait)));
-            return Err(Response::json(429, json::to_string(&J::obj(fields), self.esc(), false))
-                .with_header("Retry-After", wait.to_string()));
+            return Err(
+                Response::json(429, json::to_string(&J::obj(fields), self.esc(), false))
+                    .with_header("Retry-After", wait.to_string()),
+            );
         }
         q.active += 1;
         q.submits.push_back(now);
@@ -341,7 +381,14 @@ impl Worker {
                 J::obj(vec![
                     ("mode", J::s("default")),
                     ("isolation", J::s(c.isolation.describe())),
-                    ("extensions", J::A(vec![J::s("DELETE /jobs/{id}"), J::s("execution_metadata.cpu_signed"), J::s("status cancelled")])),
+                    (
+                        "extensions",
+                        J::A(vec![
+                            J::s("DELETE /jobs/{id}"),
+                            J::s("execution_metadata.cpu_signed"),
+                            J::s("status cancelled"),
+                        ]),
+                    ),
                 ]),
             ));
         }
@@ -349,7 +396,10 @@ impl Worker {
     }
 
     fn health(&self) -> Response {
-        let v = J::obj(vec![("status", J::s("healthy")), ("worker_id", J::opt_s(self.worker_id.as_deref()))]);
+        let v = J::obj(vec![
+            ("status", J::s("healthy")),
+            ("worker_id", J::opt_s(self.worker_id.as_deref())),
+        ]);
         Response::json(200, json::to_string(&v, self.esc(), false))
     }
 
@@ -375,10 +425,20 @@ impl Worker {
         let r = st.result.as_ref();
         let mem = r.map(|r| r.memory_mb).unwrap_or(0);
         let mut meta = vec![
-            ("cpu_seconds", J::Raw(format!("{:.2}", r.map(|r| r.cpu).unwrap_or(0.0)))),
+            (
+                "cpu_seconds",
+                J::Raw(format!("{:.2}", r.map(|r| r.cpu).unwrap_or(0.0))),
+            ),
             ("memory_peak_bytes", J::U(mem * 1024 * 1024)),
             ("memory_peak_mb", J::U(mem)),
-            ("wall_time_ms", J::U(if self.cfg.compat { 0 } else { r.map(|r| r.wall_ms).unwrap_or(0) })),
+            (
+                "wall_time_ms",
+                J::U(if self.cfg.compat {
+                    0
+                } else {
+                    r.map(|r| r.wall_ms).unwrap_or(0)
+                }),
+            ),
             ("exit_code", J::I(r.map(|r| r.exit_code).unwrap_or(0))),
             ("environment", J::s(&job.environment)),
             ("interpreter", J::s(&job.interpreter)),
@@ -416,7 +476,10 @@ impl Worker {
                 "worker_metadata",
                 J::obj(vec![
                     ("worker_id", J::opt_s(self.worker_id.as_deref())),
-                    ("signature", J::opt_s(r.and_then(|r| r.signature.as_deref()))),
+                    (
+                        "signature",
+                        J::opt_s(r.and_then(|r| r.signature.as_deref())),
+                    ),
                 ]),
             ),
         ]);
@@ -434,21 +497,32 @@ impl Worker {
 
     fn outputs_body(&self, job: &Job) -> String {
         let st = job.st.lock().unwrap();
-        let mut files: Vec<&OutFile> = st.result.as_ref().map(|r| r.outputs.iter().collect()).unwrap_or_default();
+        let mut files: Vec<&OutFile> = st
+            .result
+            .as_ref()
+            .map(|r| r.outputs.iter().collect())
+            .unwrap_or_default();
         if !self.cfg.compat {
             files.sort_by(|a, b| a.path.cmp(&b.path));
         }
         let list: Vec<J> = files
             .iter()
             .map(|f| {
-                let url_path = if self.cfg.compat { f.path.clone() } else { http::percent_encode_path(&f.path) };
+                let url_path = if self.cfg.compat {
+                    f.path.clone()
+                } else {
+                    http::percent_encode_path(&f.path)
+                };
                 J::obj(vec![
                     ("name", J::s(&f.path)),
                     ("size", J::U(f.size)),
                     ("size_formatted", J::s(util::size_formatted(f.size))),
                     ("type", J::s(util::file_kind(&f.path))),
                     ("mime_type", J::s(util::mime(&f.path))),
-                    ("download_url", J::s(format!("/download/{}/{}", job.id, url_path))),
+                    (
+                        "download_url",
+                        J::s(format!("/download/{}/{}", job.id, url_path)),
+                    ),
                 ])
             })
             .collect();
@@ -463,7 +537,10 @@ impl Worker {
 
     fn logs_body(&self, job: &Job) -> String {
         let st = job.st.lock().unwrap();
-        let v = J::obj(vec![("stdout", J::B(st.stdout.clone())), ("stderr", J::B(st.stderr.clone()))]);
+        let v = J::obj(vec![
+            ("stdout", J::B(st.stdout.clone())),
+            ("stderr", J::B(st.stderr.clone())),
+        ]);
         json::to_string(&v, self.esc(), false)
     }
 
@@ -510,7 +587,13 @@ impl Worker {
                     ("reason", J::s(reason)),
                 ]),
             ),
-            ("system", J::obj(vec![("queue_length", J::U(queued)), ("active_jobs", J::U(running))])),
+            (
+                "system",
+                J::obj(vec![
+                    ("queue_length", J::U(queued)),
+                    ("active_jobs", J::U(running)),
+                ]),
+            ),
         ]);
         json::to_string(&v, self.esc(), false)
     }
@@ -573,11 +656,17 @@ async fn route_compat(w: Arc<Worker>, req: Request) -> Response {
     if t.starts_with("/health") {
         w.health()
     } else if let Some(id) = t.strip_prefix("/status/") {
-        w.job(id).map(|j| Response::json(200, w.status_body(&j))).unwrap_or_else(|| not_found(&w))
+        w.job(id)
+            .map(|j| Response::json(200, w.status_body(&j)))
+            .unwrap_or_else(|| not_found(&w))
     } else if let Some(id) = t.strip_prefix("/logs/") {
-        w.job(id).map(|j| Response::json(200, w.logs_body(&j))).unwrap_or_else(|| not_found(&w))
+        w.job(id)
+            .map(|j| Response::json(200, w.logs_body(&j)))
+            .unwrap_or_else(|| not_found(&w))
     } else if let Some(id) = t.strip_prefix("/outputs/") {
-        w.job(id).map(|j| Response::json(200, w.outputs_body(&j))).unwrap_or_else(|| not_found(&w))
+        w.job(id)
+            .map(|j| Response::json(200, w.outputs_body(&j)))
+            .unwrap_or_else(|| not_found(&w))
     } else if let Some(rest) = t.strip_prefix("/download/") {
         download(&w, rest).await
     } else if t.starts_with("/stats") {
@@ -604,7 +693,10 @@ async fn route_default(w: Arc<Worker>, req: Request) -> Response {
     let m = req.method.as_str();
     let seg: Vec<&str> = path.trim_start_matches('/').splitn(2, '/').collect();
     let (head, rest) = (seg[0], seg.get(1).copied());
-    let id_only = |r: Option<&str>| r.filter(|s| !s.is_empty() && !s.contains('/')).map(str::to_string);
+    let id_only = |r: Option<&str>| {
+        r.filter(|s| !s.is_empty() && !s.contains('/'))
+            .map(str::to_string)
+    };
     let allowed: &str = match (head, rest) {
         ("", None) | ("health", None) | ("stats", None) | ("environments", None) => "GET",
         ("status" | "logs" | "outputs" | "stream", Some(_)) | ("download", Some(_)) => "GET",
@@ -613,8 +705,12 @@ async fn route_default(w: Arc<Worker>, req: Request) -> Response {
         _ => return Response::error(404, "Not found", esc),
     };
     if m != allowed {
-        return Response::error(405, &format!("Method {m} not allowed here (use {allowed})"), esc)
-            .with_header("Allow", format!("{allowed}, OPTIONS"));
+        return Response::error(
+            405,
+            &format!("Method {m} not allowed here (use {allowed})"),
+            esc,
+        )
+        .with_header("Allow", format!("{allowed}, OPTIONS"));
     }
     match head {
         "" => w.info(),
@@ -623,17 +719,32 @@ async fn route_default(w: Arc<Worker>, req: Request) -> Response {
         "environments" => Response::json(200, w.environments_body()),
         "submit" => submit(&w, req).await,
         "status" | "logs" | "outputs" | "stream" | "jobs" => {
-            let Some(id) = id_only(rest) else { return Response::error(404, "Not found", esc) };
+            let Some(id) = id_only(rest) else {
+                return Response::error(404, "Not found", esc);
+            };
             if head == "stream" {
                 let Some(key) = req.header("Sec-WebSocket-Key", false) else {
-                    return Response::error(400, "WebSocket upgrade required (Upgrade: websocket, Sec-WebSocket-Key)", esc);
+                    return Response::error(
+                        400,
+                        "WebSocket upgrade required (Upgrade: websocket, Sec-WebSocket-Key)",
+                        esc,
+                    );
                 };
-                if !req.header("Upgrade", false).is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
-                    return Response::error(400, "WebSocket upgrade required (Upgrade: websocket)", esc);
+                if !req
+                    .header("Upgrade", false)
+                    .is_some_and(|u| u.eq_ignore_ascii_case("websocket"))
+                {
+                    return Response::error(
+                        400,
+                        "WebSocket upgrade required (Upgrade: websocket)",
+                        esc,
+                    );
                 }
                 return stream(w.clone(), id, key.to_string());
             }
-            let Some(job) = w.job(&id) else { return not_found(&w) };
+            let Some(job) = w.job(&id) else {
+                return not_found(&w);
+            };
             match head {
                 "status" => Response::json(200, w.status_body(&job)),
                 "logs" => Response::json(200, w.logs_body(&job)),
@@ -679,7 +790,9 @@ fn enqueue(w: &Arc<Worker>, job: Arc<Job>) {
     } else {
         let w = w.clone();
         tokio::spawn(async move {
-            let Ok(_permit) = w.sem.clone().acquire_owned().await else { return };
+            let Ok(_permit) = w.sem.clone().acquire_owned().await else {
+                return;
+            };
             run_job(w.clone(), job).await;
         });
     }
@@ -691,10 +804,16 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
     let compat = w.cfg.compat;
     let bad = |m: &str| -> Fail { (400, m.to_string()) };
     let no_files = || bad("No files uploaded");
-    let boundary = req.header("Content-Type", compat).and_then(multipart::boundary);
+    let boundary = req
+        .header("Content-Type", compat)
+        .and_then(multipart::boundary);
     let parts = match boundary {
         None if compat => return Err(no_files()),
-        None => return Err(bad("Expected a multipart/form-data body (Content-Type with a boundary)")),
+        None => {
+            return Err(bad(
+                "Expected a multipart/form-data body (Content-Type with a boundary)",
+            ))
+        }
         Some(b) => match multipart::parse(&req.body, &b, compat) {
             Ok(p) => p,
             Err(_) if compat => return Err(no_files()),
@@ -705,7 +824,10 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
     if files.is_empty() {
         return Err(no_files());
     }
-    let manifest_text = parts.iter().find(|p| p.name == "manifest").map(|p| String::from_utf8_lossy(&p.data).to_string());
+    let manifest_text = parts
+        .iter()
+        .find(|p| p.name == "manifest")
+        .map(|p| String::from_utf8_lossy(&p.data).to_string());
     let mut m: Manifest = match &manifest_text {
         None => Manifest::default(),
         Some(t) if compat => manifest::parse_compat(t),
@@ -714,7 +836,9 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
     if !compat {
         if let Some(i) = &m.interpreter {
             if sandbox::resolve(i).is_none() {
-                return Err(bad(&format!("Interpreter {i:?} is not available on this node")));
+                return Err(bad(&format!(
+                    "Interpreter {i:?} is not available on this node"
+                )));
             }
         }
     }
@@ -734,7 +858,9 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
             match archive::unpack_tar_gz(&part.data, &dir, limit) {
                 Ok(u) => {
                     if let (false, Some((p, why))) = (compat, u.refused.first()) {
-                        return Err(cleanup(bad(&format!("Archive {name:?}: entry {p:?} refused: {why}"))));
+                        return Err(cleanup(bad(&format!(
+                            "Archive {name:?}: entry {p:?} refused: {why}"
+                        ))));
                     }
                 }
                 Err(_) if compat => {}
@@ -742,21 +868,32 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
             }
         } else if name.contains(".zip") {
             if !compat {
-                return Err(cleanup(bad("zip uploads are not supported by the dev node; send one .tar.gz")));
+                return Err(cleanup(bad(
+                    "zip uploads are not supported by the dev node; send one .tar.gz",
+                )));
             }
         } else {
             let rel = archive::safe_rel(Path::new(&name));
             match rel {
                 None if compat => {}
-                None => return Err(cleanup(bad(&format!("File name {name:?} is empty or leaves the job folder")))),
+                None => {
+                    return Err(cleanup(bad(&format!(
+                        "File name {name:?} is empty or leaves the job folder"
+                    ))))
+                }
                 Some(rel) => {
                     if compat {
                         // No sub-folders are created: `pkg/mod.py` is dropped unless pkg/ exists.
-                        let parent_ok = rel.parent().map(|p| p.as_os_str().is_empty() || dir.join(p).is_dir()).unwrap_or(true);
+                        let parent_ok = rel
+                            .parent()
+                            .map(|p| p.as_os_str().is_empty() || dir.join(p).is_dir())
+                            .unwrap_or(true);
                         if parent_ok {
                             let _ = archive::write_file(&dir, &rel, &mut &part.data[..], limit);
                         }
-                    } else if let Err(e) = archive::write_file(&dir, &rel, &mut &part.data[..], limit) {
+                    } else if let Err(e) =
+                        archive::write_file(&dir, &rel, &mut &part.data[..], limit)
+                    {
                         return Err(cleanup(bad(&format!("Cannot store {name:?}: {e}"))));
                     }
                 }
@@ -767,12 +904,18 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
     // Entrypoint: manifest, then job.json, then main.py / index.js / run.sh.
     if m.entrypoint.is_none() {
         let jj = dir.join("job.json");
-        if std::fs::symlink_metadata(&jj).map(|x| x.is_file()).unwrap_or(false) {
+        if std::fs::symlink_metadata(&jj)
+            .map(|x| x.is_file())
+            .unwrap_or(false)
+        {
             let text = std::fs::read_to_string(&jj).unwrap_or_default();
             let from_file = if compat {
                 Some(manifest::parse_compat(&text))
             } else {
-                Some(manifest::parse_strict(&text).map_err(|e| cleanup(bad(&format!("job.json: {e}"))))?)
+                Some(
+                    manifest::parse_strict(&text)
+                        .map_err(|e| cleanup(bad(&format!("job.json: {e}"))))?,
+                )
             };
             if let Some(f) = from_file.filter(|f| f.entrypoint.is_some()) {
                 m = f;
@@ -780,8 +923,15 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
         }
     }
     if m.entrypoint.is_none() {
-        for (file, interp) in [("main.py", "python3"), ("index.js", "node"), ("run.sh", "bash")] {
-            if std::fs::symlink_metadata(dir.join(file)).map(|x| x.is_file()).unwrap_or(false) {
+        for (file, interp) in [
+            ("main.py", "python3"),
+            ("index.js", "node"),
+            ("run.sh", "bash"),
+        ] {
+            if std::fs::symlink_metadata(dir.join(file))
+                .map(|x| x.is_file())
+                .unwrap_or(false)
+            {
                 m.entrypoint = Some(file.to_string());
                 if m.interpreter.is_none() {
                     m.interpreter = Some(interp.to_string());
@@ -790,13 +940,21 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
             }
         }
     }
-    let Some(entrypoint) = m.entrypoint.clone() else { return Err(cleanup(bad("No entrypoint specified"))) };
+    let Some(entrypoint) = m.entrypoint.clone() else {
+        return Err(cleanup(bad("No entrypoint specified")));
+    };
     let entry_bytes = archive::safe_rel(Path::new(&entrypoint))
         .map(|rel| dir.join(rel))
-        .filter(|p| std::fs::symlink_metadata(p).map(|x| x.is_file()).unwrap_or(false))
+        .filter(|p| {
+            std::fs::symlink_metadata(p)
+                .map(|x| x.is_file())
+                .unwrap_or(false)
+        })
         .and_then(|p| std::fs::read(p).ok());
     if entry_bytes.is_none() && !compat {
-        return Err(cleanup(bad(&format!("Entrypoint {entrypoint:?} is not a file of the upload"))));
+        return Err(cleanup(bad(&format!(
+            "Entrypoint {entrypoint:?} is not a file of the upload"
+        ))));
     }
     let interpreter = m.interpreter.clone().unwrap_or_else(|| "python3".into());
     let environment = m.environment.clone().unwrap_or_default();
@@ -874,7 +1032,8 @@ fn execute(w: &Worker, job: &Arc<Job>) {
     args.extend(job.args.iter().cloned());
     let spawned = match sandbox::resolve(&job.interpreter) {
         None => Err(format!("interpreter {:?} not found", job.interpreter)),
-        Some(p) => sandbox::spawn(&p, &args, &job.dir, &env, job.limits, w.cfg.isolation).map_err(|e| e.to_string()),
+        Some(p) => sandbox::spawn(&p, &args, &job.dir, &env, job.limits, w.cfg.isolation)
+            .map_err(|e| e.to_string()),
     };
     let exit = match spawned {
         Err(e) => {
@@ -883,8 +1042,16 @@ fn execute(w: &Worker, job: &Arc<Job>) {
                 st.status = Status::Running;
                 Job::notify(&mut st, Ev::Started);
             }
-            job.append(true, format!("sandrun-devnode: cannot start the job: {e}\n").as_bytes(), cap);
-            Exit { exit_code: 127, cpu_seconds: 0.0, memory_mb: 0 }
+            job.append(
+                true,
+                format!("sandrun-devnode: cannot start the job: {e}\n").as_bytes(),
+                cap,
+            );
+            Exit {
+                exit_code: 127,
+                cpu_seconds: 0.0,
+                memory_mb: 0,
+            }
         }
         Ok(mut child) => {
             let pid = child.id() as i32;
@@ -900,8 +1067,14 @@ fn execute(w: &Worker, job: &Arc<Job>) {
             let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
             let mut readers = 0;
             let pipes: Vec<(bool, Box<dyn Read + Send>)> = [
-                child.stdout.take().map(|p| (false, Box::new(p) as Box<dyn Read + Send>)),
-                child.stderr.take().map(|p| (true, Box::new(p) as Box<dyn Read + Send>)),
+                child
+                    .stdout
+                    .take()
+                    .map(|p| (false, Box::new(p) as Box<dyn Read + Send>)),
+                child
+                    .stderr
+                    .take()
+                    .map(|p| (true, Box::new(p) as Box<dyn Read + Send>)),
             ]
             .into_iter()
             .flatten()
@@ -938,10 +1111,16 @@ fn execute(w: &Worker, job: &Arc<Job>) {
 }
 
 fn walk(root: &Path, rel: &str, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(root.join(rel)) else { return };
+    let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
+        return;
+    };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().to_string();
-        let r = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let r = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         match e.file_type() {
             Ok(t) if t.is_dir() => walk(root, &r, out),
             Ok(t) if t.is_file() => out.push(r),
@@ -986,11 +1165,20 @@ fn finish(w: &Worker, job: &Arc<Job>, exit: Exit, wall: Duration) {
     }
     let outputs: Vec<OutFile> = paths
         .into_iter()
-        .filter_map(|p| sha256_file(&job.dir.join(&p)).map(|(size, sha256)| OutFile { path: p, size, sha256 }))
+        .filter_map(|p| {
+            sha256_file(&job.dir.join(&p)).map(|(size, sha256)| OutFile {
+                path: p,
+                size,
+                sha256,
+            })
+        })
         .collect();
     let cpu_str = sandrun_protocol::cpu::format_g(exit.cpu_seconds);
     let signature = w.key.as_ref().map(|k| {
-        let map: BTreeMap<String, String> = outputs.iter().map(|o| (o.path.clone(), o.sha256.clone())).collect();
+        let map: BTreeMap<String, String> = outputs
+            .iter()
+            .map(|o| (o.path.clone(), o.sha256.clone()))
+            .collect();
         k.sign(&sandrun_protocol::signing::result_message(
             &job.job_hash,
             exit.exit_code,
@@ -1026,7 +1214,11 @@ fn finish(w: &Worker, job: &Arc<Job>, exit: Exit, wall: Duration) {
 fn cancel(w: &Worker, job: &Arc<Job>, peer: IpAddr) -> Response {
     let esc = w.esc();
     if peer != job.owner {
-        return Response::error(403, "Only the client that submitted a job can cancel it", esc);
+        return Response::error(
+            403,
+            "Only the client that submitted a job can cancel it",
+            esc,
+        );
     }
     let mut st = job.st.lock().unwrap();
     match st.status {
@@ -1035,7 +1227,13 @@ fn cancel(w: &Worker, job: &Arc<Job>, peer: IpAddr) -> Response {
             st.cancel = true;
             let cpu_str = "0".to_string();
             let signature = w.key.as_ref().map(|k| {
-                k.sign(&sandrun_protocol::signing::result_message(&job.job_hash, -1, &cpu_str, 0, &BTreeMap::new()))
+                k.sign(&sandrun_protocol::signing::result_message(
+                    &job.job_hash,
+                    -1,
+                    &cpu_str,
+                    0,
+                    &BTreeMap::new(),
+                ))
             });
             st.result = Some(JobResult {
                 exit_code: -1,
@@ -1058,11 +1256,17 @@ fn cancel(w: &Worker, job: &Arc<Job>, peer: IpAddr) -> Response {
             }
         }
         s => {
-            let v = J::obj(vec![("error", J::s("Job already finished")), ("status", J::s(s.word()))]);
+            let v = J::obj(vec![
+                ("error", J::s("Job already finished")),
+                ("status", J::s(s.word())),
+            ]);
             return Response::json(409, json::to_string(&v, esc, false));
         }
     }
-    let v = J::obj(vec![("job_id", J::s(&job.id)), ("status", J::s("cancelled"))]);
+    let v = J::obj(vec![
+        ("job_id", J::s(&job.id)),
+        ("status", J::s("cancelled")),
+    ]);
     Response::json(200, json::to_string(&v, esc, false))
 }
 
@@ -1075,7 +1279,9 @@ async fn download(w: &Arc<Worker>, rest: &str) -> Response {
         Some((id, f)) => (id, f),
         None => (rest, ""),
     };
-    let Some(job) = w.job(id) else { return not_found(w) };
+    let Some(job) = w.job(id) else {
+        return not_found(w);
+    };
     if file.is_empty() {
         // The whole job folder as tar.gz; the real server then deletes the job (compat only).
         if !compat && !job.st.lock().unwrap().status.terminal() {
@@ -1089,8 +1295,10 @@ async fn download(w: &Arc<Worker>, rest: &str) -> Response {
                     w.jobs.lock().unwrap().remove(id);
                     let _ = std::fs::remove_dir_all(&job.dir);
                 }
-                Response::new(200, "application/gzip", bytes)
-                    .with_header("Content-Disposition", format!("attachment; filename=\"{id}.tar.gz\""))
+                Response::new(200, "application/gzip", bytes).with_header(
+                    "Content-Disposition",
+                    format!("attachment; filename=\"{id}.tar.gz\""),
+                )
             }
             _ => Response::error(500, "Failed to create archive", esc),
         };
@@ -1102,21 +1310,28 @@ async fn download(w: &Arc<Worker>, rest: &str) -> Response {
         return Response::error(403, "Access denied", esc);
     };
     let full = job.dir.join(&rel);
-    let inside = match (std::fs::canonicalize(&full), std::fs::canonicalize(&job.dir)) {
+    let inside = match (
+        std::fs::canonicalize(&full),
+        std::fs::canonicalize(&job.dir),
+    ) {
         (Ok(f), Ok(d)) => Some(f.starts_with(&d)),
         _ => None,
     };
     match inside {
         Some(false) => return Response::error(403, "Access denied", esc),
-        None if compat => return Response::error(500, &format!("Failed to read file: {file}"), esc),
+        None if compat => {
+            return Response::error(500, &format!("Failed to read file: {file}"), esc)
+        }
         None => return Response::error(404, &format!("No file {file:?} in job {id}"), esc),
         Some(true) => {}
     }
     match tokio::fs::read(&full).await {
         Ok(bytes) => {
             let base = file.rsplit('/').next().unwrap_or(file).replace('"', "");
-            Response::new(200, util::mime(file), bytes)
-                .with_header("Content-Disposition", format!("attachment; filename=\"{base}\""))
+            Response::new(200, util::mime(file), bytes).with_header(
+                "Content-Disposition",
+                format!("attachment; filename=\"{base}\""),
+            )
         }
         Err(_) if compat => Response::error(500, &format!("Failed to read file: {file}"), esc),
         Err(_) => Response::error(404, &format!("No file {file:?} in job {id}"), esc),
@@ -1160,9 +1375,12 @@ fn take_utf8(pending: &mut Vec<u8>, flush: bool) -> String {
 fn stream(w: Arc<Worker>, id: String, key: String) -> Response {
     Response::upgrade(Box::new(move |sock| {
         Box::pin(async move {
-            let Some((mut out, mut inc)) = ws::accept(sock, &key).await else { return };
+            let Some((mut out, mut inc)) = ws::accept(sock, &key).await else {
+                return;
+            };
             let Some(job) = w.job(&id) else {
-                out.text(format!("[ERROR] Job not found: {id}\n").as_bytes()).await;
+                out.text(format!("[ERROR] Job not found: {id}\n").as_bytes())
+                    .await;
                 out.close(1000).await;
                 linger_ws(&mut inc, Duration::from_secs(2)).await;
                 return;
@@ -1199,7 +1417,12 @@ fn done_line(w: &Worker, st: &JobState) -> String {
     )
 }
 
-async fn stream_compat(w: &Worker, job: Arc<Job>, mut out: ws::WsWriter, mut inc: mpsc::UnboundedReceiver<Incoming>) {
+async fn stream_compat(
+    w: &Worker,
+    job: Arc<Job>,
+    mut out: ws::WsWriter,
+    mut inc: mpsc::UnboundedReceiver<Incoming>,
+) {
     let (status, rx) = {
         let mut st = job.st.lock().unwrap();
         let rx = if st.status.terminal() {
@@ -1211,7 +1434,8 @@ async fn stream_compat(w: &Worker, job: Arc<Job>, mut out: ws::WsWriter, mut inc
         };
         (st.status, rx)
     };
-    out.text(format!("[STATUS] Job status: {}\n", w.status_word(status)).as_bytes()).await;
+    out.text(format!("[STATUS] Job status: {}\n", w.status_word(status)).as_bytes())
+        .await;
     let Some(mut rx) = rx else {
         // Attaching to a finished job replays the output twice: accumulated, then split.
         let (stdout, stderr, done) = {
@@ -1266,7 +1490,12 @@ async fn send_final(out: &mut ws::WsWriter, stdout: &[u8], stderr: &[u8]) {
     }
 }
 
-async fn stream_default(w: &Worker, job: Arc<Job>, mut out: ws::WsWriter, mut inc: mpsc::UnboundedReceiver<Incoming>) {
+async fn stream_default(
+    w: &Worker,
+    job: Arc<Job>,
+    mut out: ws::WsWriter,
+    mut inc: mpsc::UnboundedReceiver<Incoming>,
+) {
     let (status, mut pend_out, mut pend_err, rx) = {
         let mut st = job.st.lock().unwrap();
         let rx = if st.status.terminal() {
@@ -1278,11 +1507,17 @@ async fn stream_default(w: &Worker, job: Arc<Job>, mut out: ws::WsWriter, mut in
         };
         (st.status, st.stdout.clone(), st.stderr.clone(), rx)
     };
-    out.text(format!("[STATUS] Job status: {}\n", status.word()).as_bytes()).await;
+    out.text(format!("[STATUS] Job status: {}\n", status.word()).as_bytes())
+        .await;
     if status != Status::Queued {
         out.text(b"[STATUS] Job started\n").await;
     }
-    async fn send_out(out: &mut ws::WsWriter, pending: &mut Vec<u8>, is_err: bool, flush: bool) -> bool {
+    async fn send_out(
+        out: &mut ws::WsWriter,
+        pending: &mut Vec<u8>,
+        is_err: bool,
+        flush: bool,
+    ) -> bool {
         let text = take_utf8(pending, flush);
         if text.is_empty() {
             return true;

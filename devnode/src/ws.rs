@@ -49,7 +49,9 @@ pub fn close_frame(code: u16) -> Vec<u8> {
 #[derive(Debug)]
 pub enum Incoming {
     /// A close frame arrived (we must answer it) or the connection ended.
-    Closed { got_close_frame: bool },
+    Closed {
+        got_close_frame: bool,
+    },
     Ping(Vec<u8>),
 }
 
@@ -63,7 +65,9 @@ pub async fn reader(mut rd: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>) 
             buf.drain(..used);
             match opcode {
                 0x8 => {
-                    let _ = tx.send(Incoming::Closed { got_close_frame: true });
+                    let _ = tx.send(Incoming::Closed {
+                        got_close_frame: true,
+                    });
                     return;
                 }
                 0x9 => {
@@ -73,13 +77,17 @@ pub async fn reader(mut rd: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>) 
             }
         }
         if buf.len() > 1 << 20 {
-            let _ = tx.send(Incoming::Closed { got_close_frame: false });
+            let _ = tx.send(Incoming::Closed {
+                got_close_frame: false,
+            });
             return;
         }
         match rd.read(&mut chunk).await {
             Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
             _ => {
-                let _ = tx.send(Incoming::Closed { got_close_frame: false });
+                let _ = tx.send(Incoming::Closed {
+                    got_close_frame: false,
+                });
                 return;
             }
         }
@@ -154,8 +162,14 @@ impl WsWriter {
 }
 
 /// Completes the handshake and splits the socket.
-pub async fn accept(mut stream: TcpStream, key: &str) -> Option<(WsWriter, mpsc::UnboundedReceiver<Incoming>)> {
-    stream.write_all(handshake_response(key).as_bytes()).await.ok()?;
+pub async fn accept(
+    mut stream: TcpStream,
+    key: &str,
+) -> Option<(WsWriter, mpsc::UnboundedReceiver<Incoming>)> {
+    stream
+        .write_all(handshake_response(key).as_bytes())
+        .await
+        .ok()?;
     let _ = stream.set_nodelay(true);
     let (rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -167,6 +181,9 @@ pub async fn accept(mut stream: TcpStream, key: &str) -> Option<(WsWriter, mpsc:
 mod tests {
     #[test]
     fn rfc_example_key() {
-        assert_eq!(super::accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert_eq!(
+            super::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
     }
 }

@@ -13,7 +13,7 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
         } as u32)
     }
     let s = s.trim().as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);

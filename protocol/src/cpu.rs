@@ -40,30 +40,108 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
-/// Every distinct `%g` string of a CPU time with microsecond resolution that rounds to `shown`
-/// (two decimals, ±0.005 inclusive), nearest to `shown` first.
-pub fn candidates(shown: f64) -> Vec<String> {
-    let center = (shown * 1e6).round() as i64;
-    let lo = (center - 5_000).max(0);
-    let hi = center + 5_000;
-    let mut out: Vec<(i64, String)> = Vec::with_capacity(10_001);
-    let mut last = String::new();
-    for micros in lo..=hi {
-        let s = format_g(micros as f64 / 1e6);
-        if s != last {
-            last.clone_from(&s);
-            out.push(((micros - center).abs(), s));
-        }
+/// The `%g` strings a CPU time of `micros` microseconds can print as. Integer arithmetic only
+/// (no float formatting code in the wasm SDK). Usually one string; two when the seventh
+/// significant digit is an exact tie, because the result then depends on how the server computed
+/// its double (`sec + usec / 1e6` or otherwise), which rounds it up or down.
+pub fn format_g_micros(micros: u64) -> Vec<String> {
+    if micros == 0 {
+        return vec!["0".into()];
     }
-    out.sort_by_key(|(d, _)| *d);
-    out.into_iter().map(|(_, s)| s).collect()
+    let digits = micros.to_string();
+    let len = digits.len() as i32;
+    // micros × 10^-6: the leading digit's exponent.
+    let exp = len - 7;
+    if len <= 6 {
+        return vec![render(&digits, exp)];
+    }
+    let drop = 10u64.pow((len - 6) as u32);
+    let (q, r, half) = (micros / drop, micros % drop, drop / 2);
+    let rounded = |q: u64| {
+        if q == 1_000_000 {
+            render("100000", exp + 1)
+        } else {
+            render(&q.to_string(), exp)
+        }
+    };
+    match r.cmp(&half) {
+        std::cmp::Ordering::Less => vec![rounded(q)],
+        std::cmp::Ordering::Greater => vec![rounded(q + 1)],
+        // Round half to even first: that is what an exact tie gives.
+        std::cmp::Ordering::Equal if q % 2 == 0 => vec![rounded(q), rounded(q + 1)],
+        std::cmp::Ordering::Equal => vec![rounded(q + 1), rounded(q)],
+    }
 }
 
-/// The `%g` string for a CPU time printed with six decimals (`%f`, as in the stream's `[DONE]`
-/// line), which pins the signed figure to one candidate.
-pub fn from_fixed(fixed: &str) -> Option<String> {
-    let v: f64 = fixed.trim().parse().ok()?;
-    v.is_finite().then(|| format_g(v))
+/// `%g` layout of significant digits `sig` (first digit at 10^exp): fixed notation for
+/// -4 <= exp < 6, else `d.ddde±XX`; trailing zeros dropped.
+fn render(sig: &str, exp: i32) -> String {
+    let sig = sig.trim_end_matches('0');
+    let sig = if sig.is_empty() { "0" } else { sig };
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = sig.split_at(1);
+        let sign = if exp < 0 { '-' } else { '+' };
+        let mantissa = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
+    }
+    if exp < 0 {
+        return format!("0.{}{sig}", "0".repeat((-exp - 1) as usize));
+    }
+    let int_len = exp as usize + 1;
+    if sig.len() <= int_len {
+        format!("{sig}{}", "0".repeat(int_len - sig.len()))
+    } else {
+        format!("{}.{}", &sig[..int_len], &sig[int_len..])
+    }
+}
+
+/// Every `%g` string a microsecond-resolution CPU time that `/status` shows as `shown` (two
+/// decimals, so ±0.005 s) could have printed as, nearest to `shown` first.
+pub fn candidates(shown: f64) -> Vec<String> {
+    let center = (shown * 1e6).round().max(0.0) as u64;
+    let side = |micros: &mut dyn Iterator<Item = u64>| {
+        let mut out: Vec<String> = Vec::new();
+        for m in micros {
+            for s in format_g_micros(m) {
+                // Monotonic in `m`, so a repeat can only be among the last two (a tie's pair).
+                if !out.iter().rev().take(2).any(|o| *o == s) {
+                    out.push(s);
+                }
+            }
+        }
+        out
+    };
+    let up = side(&mut (center..=center + 5_000));
+    let down = side(&mut (center.saturating_sub(5_000)..center).rev());
+    let mut out = Vec::with_capacity(up.len() + down.len());
+    let (mut u, mut d) = (up.into_iter(), down.into_iter());
+    loop {
+        match (u.next(), d.next()) {
+            (None, None) => break,
+            // The two sides meet only at the centre, where both may start with the same string.
+            (a, b) => {
+                for s in a.into_iter().chain(b) {
+                    if out.len() > 2 || !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `%g` strings for a CPU time printed with six decimals (`%f`, as in the stream's `[DONE]`
+/// line), which pin the signed figure.
+pub fn from_fixed(fixed: &str) -> Vec<String> {
+    let (int, frac) = fixed.trim().split_once('.').unwrap_or((fixed.trim(), ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 {
+        return vec![];
+    }
+    let (Ok(int), Ok(frac)) = (int.parse::<u64>(), format!("{frac:0<6}").parse::<u64>()) else {
+        return vec![];
+    };
+    int.checked_mul(1_000_000).and_then(|i| i.checked_add(frac)).map(format_g_micros).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -108,9 +186,27 @@ mod tests {
     }
 
     #[test]
+    fn integer_g_agrees_with_float_g() {
+        // Every value up to 0.4 s, then strides up to 10^6 s: the integer rendering must
+        // give what C's %g gives for the double (first candidate, or the second at exact ties).
+        let check = |m: u64| {
+            let want = format_g(m as f64 / 1e6);
+            let got = format_g_micros(m);
+            assert!(got.contains(&want), "{m} µs: %g {want}, integer {got:?}");
+            assert!(got.len() == 1 || m % 10 == 5 || m % 10 == 0, "{m}: {got:?}");
+        };
+        (0..400_000).chain((400_000..12_000_000).step_by(37)).for_each(check);
+        (12_000_000..1_000_000_000_000u64).step_by(77_777_777).for_each(check);
+        for m in [9_999_995, 99_999_950, 999_999_500, 1, 10, 100, 1000, 100_000_000_000] {
+            check(m);
+        }
+        assert_eq!(format_g_micros(12_345_650), ["12.3456", "12.3457"]);
+    }
+
+    #[test]
     fn fixed_to_g() {
-        assert_eq!(from_fixed("0.087581").as_deref(), Some("0.087581"));
-        assert_eq!(from_fixed("9.831320").as_deref(), Some("9.83132"));
-        assert_eq!(from_fixed("x"), None);
+        assert_eq!(from_fixed("0.087581"), ["0.087581"]);
+        assert_eq!(from_fixed("9.831320"), ["9.83132"]);
+        assert!(from_fixed("x").is_empty() && from_fixed("-1.0").is_empty() && from_fixed("1.1234567").is_empty());
     }
 }

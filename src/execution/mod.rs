@@ -30,8 +30,8 @@ pub struct Expected {
 #[derive(Default)]
 pub struct ExecState {
     pub last: Option<StatusBody>,
-    /// CPU seconds from the stream's `[DONE]` line (`%f`), which pins the signed figure.
-    pub cpu_fixed: Option<String>,
+    /// `%g` CPU figures from the stream's `[DONE]` line (`%f`), which pin the signed one.
+    pub cpu_fixed: Vec<String>,
     pub cancelled: bool,
     /// Outputs downloaded so far and whether their bytes matched the signed hash.
     pub checked: BTreeMap<String, bool>,
@@ -154,7 +154,7 @@ impl ExecInner {
             }
             let remaining = deadline - platform::now_ms();
             if remaining <= 0.0 {
-                return Err(SdkError::new(Code::Timeout, format!("job {} did not finish within {timeout} ms", self.id))
+                return Err(SdkError::new(Code::Timeout, format!("job {} did not finish within {} ms", self.id, crate::convert::num(timeout)))
                     .job(&self.id)
                     .op("wait"));
             }

@@ -74,27 +74,37 @@ impl Http {
     /// GET `path` and read its JSON as `T`; an answer of another shape (the real worker answers
     /// unknown GET paths with its info body) is a `PROTOCOL` error.
     pub async fn get_json<T: DeserializeOwned>(&self, op: &'static str, path: &str, opts: &CallOpts) -> Result<T> {
+        // The generic part stays out of the async state machine, which is then shared by all T.
+        let value = self.get_value(op, path, opts).await?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| self.wrong_shape(op, path, opts, &e.to_string()))
+    }
+
+    async fn get_value(&self, op: &'static str, path: &str, opts: &CallOpts) -> Result<JsValue> {
         let res = self.send(op, "GET", path, None, opts).await?;
-        parse_json(&res.body).map_err(|why| {
-            let e = SdkError::new(
-                Code::Protocol,
-                format!("{op}: {}{path} answered with something else than expected ({why})", self.endpoint),
-            )
-            .op(op)
-            .endpoint(&self.endpoint);
-            match &opts.job_id {
-                Some(id) => e.job(id),
-                None => e,
-            }
-        })
+        parse_value(&res.body).map_err(|why| self.wrong_shape(op, path, opts, why))
+    }
+
+    fn wrong_shape(&self, op: &'static str, path: &str, opts: &CallOpts, why: &str) -> SdkError {
+        let e = SdkError::new(
+            Code::Protocol,
+            format!("{op}: {}{path} answered with something else than expected ({why})", self.endpoint),
+        )
+        .op(op)
+        .endpoint(&self.endpoint);
+        match &opts.job_id {
+            Some(id) => e.job(id),
+            None => e,
+        }
     }
 }
 
 /// JSON bytes → `T`, through the host's `JSON.parse` (no JSON parser in the wasm).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
-    let text = String::from_utf8_lossy(bytes);
-    let v = js_sys::JSON::parse(&text).map_err(|_| "not JSON".to_string())?;
-    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+    serde_wasm_bindgen::from_value(parse_value(bytes)?).map_err(|e| e.to_string())
+}
+
+fn parse_value(bytes: &[u8]) -> std::result::Result<JsValue, &'static str> {
+    js_sys::JSON::parse(&String::from_utf8_lossy(bytes)).map_err(|_| "not JSON")
 }
 
 #[derive(serde::Deserialize)]

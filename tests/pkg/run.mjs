@@ -5,8 +5,8 @@
 //   IIFE <script> · Vite production build · tsc --strict on typed usage (passes) and misuse (fails).
 // Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 // Usage: node tests/pkg/run.mjs [name-filter]      (run `make pkg` and build the dev node first)
-// Env: SANDRUN_DEVNODE  dev node binary (default target/{debug,release}/sandrun-devnode; may be
-//                       "node file.mjs" for pipeline checks), KEEP_TMP=1 keeps the temp dir.
+// Env: DEVNODE    the dev node binary (default target/debug/sandrun-devnode, else target/release/…)
+//      KEEP_TMP=1 keeps the temp dir.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, openSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -59,26 +59,26 @@ async function waitForPort(port, ms, child, logFile) {
   }
   throw new Error(`dev node not listening on ${port} after ${ms} ms:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
 }
-function devnodeCommand() {
-  if (process.env.SANDRUN_DEVNODE) {
-    const [cmd, ...args] = process.env.SANDRUN_DEVNODE.split(' ').filter(Boolean);
-    return [cmd, args];
-  }
+function devnodeBinary() {
+  if (process.env.DEVNODE) return resolve(root, process.env.DEVNODE);
   for (const p of ['debug', 'release']) {
     const bin = join(root, 'target', p, 'sandrun-devnode');
-    if (existsSync(bin)) return [bin, []];
+    if (existsSync(bin)) return bin;
   }
   throw new Error('no dev node binary: build it with `cargo build -p sandrun-devnode` (make test does)');
 }
+/** A signing worker on a free port: results carry an Ed25519 signature, so verify() can pass. */
 async function startDevnode() {
+  const bin = devnodeBinary();
+  const key = join(tmp, 'worker.pem');
+  const workerId = must(bin, ['--generate-key', key]).stdout.trim().split(/\s+/).pop();
   const port = await freePort();
-  const [cmd, pre] = devnodeCommand();
   const logFile = join(tmp, 'devnode.log');
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, [...pre, 'worker', '--port', String(port)], { stdio: ['ignore', fd, fd], cwd: tmp });
+  const child = spawn(bin, ['worker', '--port', String(port), '--worker-key', key], { stdio: ['ignore', fd, fd], cwd: tmp });
   cleanups.push(() => child.exitCode === null && child.kill('SIGTERM'));
   await waitForPort(port, 30_000, child, logFile);
-  return { endpoint: `http://127.0.0.1:${port}`, logFile };
+  return { endpoint: `http://127.0.0.1:${port}`, logFile, workerId };
 }
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.map': 'application/json' };
@@ -130,7 +130,8 @@ function check(result, where) {
   if (result?.error) throw new Error(`${where}: the consumer failed: ${result.error}`);
   const problems = [];
   if (result?.status !== 'completed') problems.push(`status ${JSON.stringify(result?.status)} (want "completed")`);
-  if (result?.ok !== true) problems.push(`verify().ok ${JSON.stringify(result?.ok)} (want true)`);
+  if (result?.ok !== true) problems.push(`verify().ok ${JSON.stringify(result?.ok)} (want true): ${JSON.stringify(result?.problems)}`);
+  if (result?.workerId !== ctx.workerId) problems.push(`verify().workerId ${JSON.stringify(result?.workerId)} (want the node's ${ctx.workerId})`);
   if (!String(result?.logs ?? '').includes('hi')) problems.push(`logs ${JSON.stringify(result?.logs)} lack "hi"`);
   if (result?.errorClass !== true) problems.push(`bad config did not reject with a SandrunError instance: ${result?.errorClass}`);
   if (problems.length) throw new Error(`${where}: ${problems.join('; ')}`);
@@ -209,8 +210,8 @@ async function setup() {
     if (!listed.includes(f)) throw new Error(`${f} is not in the tarball (${listed.join(', ')})`);
   }
   if (listed.filter((f) => f.endsWith('.wasm')).length !== 1) throw new Error(`want exactly one .wasm in the tarball: ${listed}`);
-  const { endpoint, logFile } = await startDevnode();
-  return { consumer, endpoint, tgz, logFile };
+  const { endpoint, logFile, workerId } = await startDevnode();
+  return { consumer, endpoint, tgz, logFile, workerId };
 }
 
 let passed = 0, failed = 0;

@@ -4,12 +4,12 @@ import { Sandrun, ValidationError } from '@sandrun/sdk';
 
 export async function misuse(sandrun: Sandrun): Promise<void> {
   new Sandrun(); // ERROR: no public constructor
-  await Sandrun.create(); // ERROR: config required
+  await Sandrun.create({ endpont: 'http://127.0.0.1:8443' }); // ERROR: no such config field
   sandrun.job().file(42, 'x'); // ERROR: a file name is a string
   sandrun.job().entrypoint(); // ERROR: entrypoint needs a name
   sandrun.job().nope(); // ERROR: no such method
   const exec = await sandrun.job().file('main.py', 'print(1)').entrypoint('main.py').submit();
-  const s: string = exec.logs(); // ERROR: logs() is a stream, not text
+  const s: string = exec.logs(); // ERROR: logs() is an async iterator, not text
   for await (const chunk of exec.logs()) {
     const n: number = chunk; // ERROR: chunks are strings
     void n;
@@ -18,5 +18,8 @@ export async function misuse(sandrun: Sandrun): Promise<void> {
   const ok: string = (await exec.verify()).ok; // ERROR: ok is a boolean
   const bytes: string = await exec.download('out/x'); // ERROR: downloads are bytes
   const e = new ValidationError(); // ERROR: a message is required
-  void [s, id, ok, bytes, e];
+  const field: number | undefined = e.field; // ERROR: field names are strings
+  const status: number = (await exec.wait()).exitCode; // ERROR: exitCode may be undefined
+  sandrun.job().outputs('out/*'); // ERROR: outputs takes a list of globs
+  void [s, id, ok, bytes, e, field, status];
 }

@@ -17,7 +17,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_sandrun-devnode");
 pub struct Node {
     pub child: Child,
     pub urls: BTreeMap<String, String>,
-    pub dir: PathBuf,
+    pub dir: TempDir,
+    /// Other folders that live as long as the node (its key).
+    pub keep: Vec<TempDir>,
 }
 
 impl Node {
@@ -25,7 +27,15 @@ impl Node {
     pub fn start(args: &[&str], expect: &[&str]) -> Node {
         let dir = tempdir();
         let mut cmd = Command::new(BIN);
-        cmd.args(args).current_dir(&dir).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        let log = if std::env::var_os("DEVNODE_TEST_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        };
+        cmd.args(args)
+            .current_dir(&*dir)
+            .stdout(Stdio::piped())
+            .stderr(log);
         let mut child = cmd.spawn().expect("start sandrun-devnode");
         let stdout = child.stdout.take().unwrap();
         let mut reader = BufReader::new(stdout);
@@ -48,20 +58,31 @@ impl Node {
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
         });
-        Node { child, urls, dir }
+        Node {
+            child,
+            urls,
+            dir,
+            keep: Vec::new(),
+        }
     }
 
     /// A worker with a fresh key on a free port. Returns (node, worker id).
     pub fn worker(extra: &[&str]) -> (Node, String) {
         let dir = tempdir();
         let key = dir.join("worker.pem");
-        let out = Command::new(BIN).arg("--generate-key").arg(&key).output().unwrap();
+        let out = Command::new(BIN)
+            .arg("--generate-key")
+            .arg(&key)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{out:?}");
         let id = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let key = key.to_string_lossy().to_string();
         let mut args = vec!["worker", "--port", "0", "--worker-key", key.as_str()];
         args.extend_from_slice(extra);
-        (Node::start(&args, &["worker"]), id)
+        let mut node = Node::start(&args, &["worker"]);
+        node.keep.push(dir);
+        (node, id)
     }
 
     pub fn anonymous_worker(extra: &[&str]) -> Node {
@@ -97,16 +118,36 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-pub fn tempdir() -> PathBuf {
+/// A temporary folder removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tempdir() -> TempDir {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let d = std::env::temp_dir().join(format!("devnode-test-{}-{}-{}", std::process::id(), n, fastrand::u64(..)));
+    let d = std::env::temp_dir().join(format!(
+        "devnode-test-{}-{}-{}",
+        std::process::id(),
+        n,
+        fastrand::u64(..)
+    ));
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
 }
 
 // ------------------------------------------------------------------ uploads
@@ -157,11 +198,19 @@ pub struct Part<'a> {
 }
 
 pub fn file_part<'a>(filename: &'a str, data: Vec<u8>) -> Part<'a> {
-    Part { name: "files", filename: Some(filename), data }
+    Part {
+        name: "files",
+        filename: Some(filename),
+        data,
+    }
 }
 
 pub fn manifest_part(json: &str) -> Part<'static> {
-    Part { name: "manifest", filename: None, data: json.as_bytes().to_vec() }
+    Part {
+        name: "manifest",
+        filename: None,
+        data: json.as_bytes().to_vec(),
+    }
 }
 
 pub const BOUNDARY: &str = "----devnodetestboundary7MA4YWxkTrZu0gW";
@@ -198,10 +247,14 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
@@ -223,8 +276,17 @@ fn from_ureq(mut r: ureq::http::Response<ureq::Body>) -> Resp {
         .iter()
         .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
-    let body = r.body_mut().with_config().limit(200 << 20).read_to_vec().unwrap_or_default();
-    Resp { status, headers, body }
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(200 << 20)
+        .read_to_vec()
+        .unwrap_or_default();
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn get(url: &str) -> Resp {
@@ -236,12 +298,24 @@ pub fn delete(url: &str) -> Resp {
 }
 
 pub fn post_json(url: &str, v: &Value) -> Resp {
-    from_ureq(agent().post(url).header("Content-Type", "application/json").send(v.to_string().as_bytes()).expect("POST"))
+    from_ureq(
+        agent()
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(v.to_string().as_bytes())
+            .expect("POST"),
+    )
 }
 
 pub fn post_multipart(url: &str, parts: &[Part]) -> Resp {
     let (ct, body) = multipart(parts);
-    from_ureq(agent().post(url).header("Content-Type", &ct).send(&body[..]).expect("POST"))
+    from_ureq(
+        agent()
+            .post(url)
+            .header("Content-Type", &ct)
+            .send(&body[..])
+            .expect("POST"),
+    )
 }
 
 /// One raw request on a fresh connection; reads until the server closes (or Content-Length with
@@ -252,7 +326,9 @@ pub fn raw(addr: &str, request: &[u8]) -> std::io::Result<Resp> {
     s.write_all(request)?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
-    parse_resp(&buf).ok_or_else(|| std::io::Error::other(format!("bad response: {:?}", String::from_utf8_lossy(&buf))))
+    parse_resp(&buf).ok_or_else(|| {
+        std::io::Error::other(format!("bad response: {:?}", String::from_utf8_lossy(&buf)))
+    })
 }
 
 pub fn parse_resp(buf: &[u8]) -> Option<Resp> {
@@ -260,19 +336,37 @@ pub fn parse_resp(buf: &[u8]) -> Option<Resp> {
     let head = String::from_utf8_lossy(&buf[..end]).to_string();
     let mut lines = head.split("\r\n");
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines.filter_map(|l| l.split_once(": ").map(|(a, b)| (a.to_string(), b.to_string()))).collect();
-    Some(Resp { status, headers, body: buf[end + 4..].to_vec() })
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
+        .collect();
+    Some(Resp {
+        status,
+        headers,
+        body: buf[end + 4..].to_vec(),
+    })
 }
 
 /// A GET with canonical header names on a fresh connection.
 pub fn raw_get(addr: &str, path: &str) -> Resp {
-    raw(addr, format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap()
+    raw(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap()
 }
 
 /// A multipart POST /submit written byte by byte as we choose (header names included).
-pub fn raw_submit(addr: &str, parts: &[Part], ct_name: &str, cl_name: &str) -> std::io::Result<Resp> {
+pub fn raw_submit(
+    addr: &str,
+    parts: &[Part],
+    ct_name: &str,
+    cl_name: &str,
+) -> std::io::Result<Resp> {
     let (ct, body) = multipart(parts);
-    let mut req = format!("POST /submit HTTP/1.1\r\nHost: {addr}\r\n{ct_name}: {ct}\r\n{cl_name}: {}\r\n\r\n", body.len()).into_bytes();
+    let mut req = format!("POST /submit HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{ct_name}: {ct}\r\n{cl_name}: {}\r\n\r\n", body.len()).into_bytes();
     req.extend_from_slice(&body);
     raw(addr, &req)
 }
@@ -374,7 +468,10 @@ impl Ws {
         };
         let head = String::from_utf8_lossy(&buf[..end]).to_string();
         assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-        assert!(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{head}");
+        assert!(
+            head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            "{head}"
+        );
         let rest = buf[end + 4..].to_vec();
         Ws { s, buf: rest }
     }
@@ -401,7 +498,10 @@ impl Ws {
                         self.buf.drain(..pos + len);
                         return Some(match op {
                             1 => Frame::Text(payload),
-                            8 => Frame::Close((payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]))),
+                            8 => Frame::Close(
+                                (payload.len() >= 2)
+                                    .then(|| u16::from_be_bytes([payload[0], payload[1]])),
+                            ),
                             o => Frame::Other(o),
                         });
                     }
@@ -435,6 +535,8 @@ impl Ws {
     }
 
     pub fn send_close(&mut self) {
-        let _ = self.s.write_all(&[0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2]);
+        let _ = self
+            .s
+            .write_all(&[0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2]);
     }
 }

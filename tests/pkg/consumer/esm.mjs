@@ -16,7 +16,7 @@ try {
   const v = await e.verify();
   let logs = '';
   for await (const chunk of e.logs()) logs += chunk;
-  Object.assign(result, { status: r.status, ok: v.ok, logs });
+  Object.assign(result, { status: r.status, ok: v.ok, workerId: v.workerId, problems: v.problems, logs });
 } catch (err) {
   result.error = `${err?.stack ?? err}${err?.code ? ` (code ${err.code})` : ''}`;
 }

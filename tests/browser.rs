@@ -1,0 +1,22 @@
+//! The SDK in headless Chromium, with the browser platform `js/browser.js` (fetch, DOM
+//! WebSocket, WebCrypto), from the runner's page — another origin than the dev node, so every
+//! request crosses CORS — against the dev node in default and `--compat` mode.
+//! Scenarios: tests/common/mod.rs. Run by scripts/test-wasm.sh (`make test-wasm-browser`).
+
+
+mod common;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+fn install() {
+    common::install(common::browser_platform);
+}
+
+common::all_scenarios!(crate::install);
+
+/// The browser platform is what the suite runs on.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn uses_the_browser_platform() {
+    assert!(!common::is_node());
+    assert!(!common::get(&common::browser_platform(), "readDirectory").is_function());
+}
