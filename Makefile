@@ -14,6 +14,7 @@ DEVNODE_BUILD_FLAGS := $(if $(filter release,$(DEVNODE_PROFILE)),--release,)
 export DEVNODE
 DEMO_PORT ?= 8443
 BENCH_PORT ?= 18450
+DEMO_SCRIPT ?= examples/hello/run.mjs
 # SKIP_DEPS=1 (set by `make test` for its steps) skips prerequisites it has already made.
 DEPS = $(if $(SKIP_DEPS),,$(1))
 
@@ -44,7 +45,7 @@ demo: setup pkg devnode
 	@if [ -f examples/hello/package.json ]; then (cd examples/hello && npm install --no-audit --no-fund --loglevel=error >/dev/null); fi
 	@trap 'scripts/devnode.sh stop demo' EXIT; \
 	REUSE=1 scripts/devnode.sh start demo $(DEMO_PORT) all --worker-port $(DEMO_PORT); \
-	SANDRUN_ENDPOINT=http://127.0.0.1:$(DEMO_PORT) node examples/hello/run.mjs
+	SANDRUN_ENDPOINT=http://127.0.0.1:$(DEMO_PORT) node $(DEMO_SCRIPT)
 
 # Every step runs even when an earlier one fails (except the packaging tests, which need the
 # package); the exit status is non-zero if any failed. The last line adds up the runners' counts.
