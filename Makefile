@@ -80,11 +80,8 @@ test-pkg: $(call DEPS,setup devnode pkg)
 size: pkg
 	@node scripts/size.mjs
 
-bench: setup pkg devnode
-	@[ -f bench/run.mjs ] || { echo "bench/run.mjs is not written yet"; exit 1; }
-	@trap 'scripts/devnode.sh stop bench' EXIT; \
-	scripts/devnode.sh start bench $(BENCH_PORT) worker --port $(BENCH_PORT); \
-	SANDRUN_ENDPOINT=http://127.0.0.1:$(BENCH_PORT) node bench/run.mjs
+bench: $(call DEPS,setup pkg devnode)
+	@node bench/run.mjs
 
 clean:
 	rm -rf build pkg .devnode

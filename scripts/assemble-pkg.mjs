@@ -46,6 +46,11 @@ const pkgJson = JSON.parse(readFileSync(join(templates, 'package.json'), 'utf8')
 if (version) pkgJson.version = version;
 writeFileSync(join(out, 'package.json'), JSON.stringify(pkgJson, null, 2) + '\n');
 
+// 3b. Types for CommonJS consumers (TypeScript with module node16/nodenext reads a .d.cts for the
+//     "require" condition; a .d.ts in a "type": "module" package would be taken for ESM).
+writeFileSync(join(out, 'sandrun_sdk.d.cts'), readFileSync(join(out, 'sandrun_sdk.d.ts'), 'utf8'));
+writeFileSync(join(out, 'node.d.cts'), readFileSync(join(out, 'index.d.ts'), 'utf8').replaceAll("'./sandrun_sdk.js'", "'./sandrun_sdk.cjs'"));
+
 // 4. Node CommonJS entry: node.mjs and everything it imports, as one CJS file next to the wasm.
 await esbuild.build({
   entryPoints: [join(out, 'node.mjs')],

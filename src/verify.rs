@@ -96,12 +96,12 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
             signature.present = true;
             match (b64::decode(id).filter(|k| k.len() == 32), b64::decode(sig).filter(|s| s.len() == 64)) {
                 (Some(key), Some(sig)) => {
-                    let pinned: Vec<String> = meta
-                        .cpu_signed
-                        .iter()
-                        .cloned()
-                        .chain(exec.state.borrow().cpu_fixed.iter().cloned())
-                        .collect();
+                    let mut pinned: Vec<String> = meta.cpu_signed.iter().cloned().collect();
+                    for cpu in exec.state.borrow().cpu_fixed.iter() {
+                        if !pinned.contains(cpu) {
+                            pinned.push(cpu.clone());
+                        }
+                    }
                     let message = |cpu: &str| result_message(&status.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outputs);
                     let mut found = find_signed(&key, &sig, &pinned, &message, &mut signature.candidates_tried).await?;
                     if found.is_none() {

@@ -592,8 +592,9 @@ pub async fn bad_input(mode: Mode) {
         assert!(e.is_instance_of::<ValidationError>());
         assert_eq!(first_field(&e), field, "{what}: {}", describe(&e));
     }
-    let e = match JsFuture::from(Sandrun::create(Some(Ts::new_unchecked(strs(&["x"]))))).await {
-        Ok(v) => panic!("create([\"x\"]) resolved with {}", describe(&v)),
+    // A URL instead of a config object.
+    let e = match create(mode.endpoint().into()).await {
+        Ok(v) => panic!("create(url) resolved with {}", describe(&v)),
         Err(e) => e,
     };
     assert_eq!(code(&e), "VALIDATION", "{}", describe(&e));
@@ -615,24 +616,33 @@ fn names_field(err: &JsValue, prefix: &str, name: &str) -> bool {
 /// A misspelt option is an error naming it, not silently ignored: `Sandrun.create` config and
 /// `wait()` options both declare `deny_unknown_fields`.
 pub async fn unknown_options(mode: Mode) {
+    let mut wrong = Vec::new();
     // `pollIntervalMS` for `pollIntervalMs`.
     let config = obj(&[("endpoint", mode.endpoint().into()), ("pollIntervalMS", 100.into())]);
     match create(config).await {
-        Ok(s) => panic!(
+        Ok(s) => wrong.push(format!(
             "Sandrun.create accepted the unknown option pollIntervalMS (config: {})",
             describe(&get(&s, "config"))
-        ),
+        )),
         Err(e) => {
             assert_eq!(code(&e), "VALIDATION", "{}", describe(&e));
             assert!(names_field(&e, "config", "pollIntervalMS"), "{}", describe(&get(&e, "errors")));
         }
     }
-    // `timeoutMS` for `timeoutMs`: rejected before any request (the endpoint is dead; a short
-    // poll interval keeps the NETWORK retries of the buggy path short).
+    // `timeoutMS` for `timeoutMs`: must be refused before any request. The endpoint is dead, so
+    // an ignored option shows as NETWORK (a short poll interval keeps its retries short).
     let dead = client(DEAD_ENDPOINT, &[("pollIntervalMs", 10.into())]).await;
     let exec = m(&dead, "execution", &["job_1_1".into()]);
     let e = fails(&exec, "wait", &[obj(&[("timeoutMS", 5.into())])]).await;
-    assert_eq!(code(&e), "VALIDATION", "wait({{timeoutMS}}) must be refused, not sent: {}", describe(&e));
+    if code(&e) != "VALIDATION" {
+        wrong.push(format!("wait({{timeoutMS: 5}}) ignored the unknown option and sent requests: {}", describe(&e)));
+    }
+    // `downloadOutput` for `downloadOutputs`.
+    let e = fails(&exec, "verify", &[obj(&[("downloadOutput", true.into())])]).await;
+    if code(&e) != "VALIDATION" {
+        wrong.push(format!("verify({{downloadOutput: true}}) ignored the unknown option: {}", describe(&e)));
+    }
+    assert!(wrong.is_empty(), "[{}] unknown options are ignored:\n{}", mode.name(), wrong.join("\n"));
 }
 
 const CPU_PY: &str = "s = 0\nfor i in range(300000):\n    s += i * i\nprint(s)\n";
