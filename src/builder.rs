@@ -54,7 +54,10 @@ fn content(field: &str, v: &JsValue) -> std::result::Result<FileSource, FieldPro
     if v.is_instance_of::<ArrayBuffer>() {
         return Ok(FileSource::Bytes(Rc::from(Uint8Array::new(v).to_vec())));
     }
-    if Reflect::get(v, &"arrayBuffer".into()).map(|f| f.is_function()).unwrap_or(false) {
+    if Reflect::get(v, &"arrayBuffer".into())
+        .map(|f| f.is_function())
+        .unwrap_or(false)
+    {
         return Ok(FileSource::Blob(v.clone()));
     }
     Err(FieldProblem {
@@ -68,18 +71,29 @@ where
     T: Tsify + serde::de::DeserializeOwned,
     T::JsType: Clone,
 {
-    v.map(|v| v.to_rust()).transpose().map_err(|e| FieldProblem { field: field.into(), message: e.to_string() })
+    v.map(|v| v.to_rust())
+        .transpose()
+        .map_err(|e| FieldProblem {
+            field: field.into(),
+            message: e.to_string(),
+        })
 }
 
 impl JobBuilder {
     pub fn new(client: Rc<Client>) -> JobBuilder {
-        JobBuilder { client, draft: JobDraft::default() }
+        JobBuilder {
+            client,
+            draft: JobDraft::default(),
+        }
     }
 
     fn with(&self, f: impl FnOnce(&mut JobDraft)) -> JobBuilder {
         let mut draft = self.draft.clone();
         f(&mut draft);
-        JobBuilder { client: self.client.clone(), draft }
+        JobBuilder {
+            client: self.client.clone(),
+            draft,
+        }
     }
 
     fn problem(&self, p: FieldProblem) -> JobBuilder {
@@ -97,31 +111,52 @@ impl JobBuilder {
         for (path, src) in &draft.files {
             let bytes = match src {
                 FileSource::Bytes(b) => b.to_vec(),
-                FileSource::Blob(blob) => platform::read_blob(blob)
-                    .await
-                    .map_err(|e| SdkError::field(format!("files[{path:?}]"), format!("could not be read: {e}")))?,
+                FileSource::Blob(blob) => platform::read_blob(blob).await.map_err(|e| {
+                    SdkError::field(
+                        format!("files[{path:?}]"),
+                        format!("could not be read: {e}"),
+                    )
+                })?,
             };
             files.insert(path.clone(), bytes);
         }
         Ok(files)
     }
 
-    async fn submit_inner(client: Rc<Client>, draft: JobDraft, on_progress: Option<js_sys::Function>) -> Result<JobExecution> {
+    async fn submit_inner(
+        client: Rc<Client>,
+        draft: JobDraft,
+        on_progress: Option<js_sys::Function>,
+    ) -> Result<JobExecution> {
         let problems = draft.problems(false);
         if !problems.is_empty() {
             return Err(SdkError::validation(problems).op("submit"));
         }
-        let files = Self::resolve_files(&draft).await.map_err(|e| e.op("submit"))?;
+        let files = Self::resolve_files(&draft)
+            .await
+            .map_err(|e| e.op("submit"))?;
         let job = ResolvedJob::check(&draft, files)?;
         let pkg = package(&job.files, &job.manifest);
         let multipart = pkg.multipart();
         if aborted(draft.signal.as_ref()) {
-            return Err(SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"));
+            return Err(
+                SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),
+            );
         }
-        let opts = CallOpts { signal: draft.signal.clone(), on_progress, ..Default::default() };
+        let opts = CallOpts {
+            signal: draft.signal.clone(),
+            on_progress,
+            ..Default::default()
+        };
         let res = client
             .http
-            .send("submit", "POST", "/submit", Some((&multipart.content_type, &multipart.body)), &opts)
+            .send(
+                "submit",
+                "POST",
+                "/submit",
+                Some((&multipart.content_type, &multipart.body)),
+                &opts,
+            )
             .await?;
         #[derive(Deserialize)]
         struct Submitted {
@@ -130,10 +165,26 @@ impl JobBuilder {
             status: Option<String>,
         }
         let sub: Submitted = crate::transport::parse_json(&res.body).map_err(|why| {
-            SdkError::new(Code::Protocol, format!("submit: the worker's answer has no job id ({why})")).op("submit")
+            SdkError::new(
+                Code::Protocol,
+                format!("submit: the worker's answer has no job id ({why})"),
+            )
+            .op("submit")
         })?;
-        if sub.job_id.is_empty() || !sub.job_id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
-            return Err(SdkError::new(Code::Protocol, format!("submit: the worker returned an unusable job id {:?}", sub.job_id)).op("submit"));
+        if sub.job_id.is_empty()
+            || !sub
+                .job_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        {
+            return Err(SdkError::new(
+                Code::Protocol,
+                format!(
+                    "submit: the worker returned an unusable job id {:?}",
+                    sub.job_id
+                ),
+            )
+            .op("submit"));
         }
         let status = StatusBody {
             job_id: sub.job_id.clone(),
@@ -144,13 +195,24 @@ impl JobBuilder {
             output_files: Default::default(),
             worker_metadata: None,
         };
-        let inner = ExecInner::new(client, sub.job_id, Some(Expected { job_hash: pkg.job_hash }), draft.signal.clone(), Some(status));
+        let inner = ExecInner::new(
+            client,
+            sub.job_id,
+            Some(Expected {
+                job_hash: pkg.job_hash,
+            }),
+            draft.signal.clone(),
+            Some(status),
+        );
         Ok(JobExecution { inner })
     }
 }
 
 fn aborted(signal: Option<&JsValue>) -> bool {
-    signal.and_then(|s| Reflect::get(s, &"aborted".into()).ok()).and_then(|a| a.as_bool()).unwrap_or(false)
+    signal
+        .and_then(|s| Reflect::get(s, &"aborted".into()).ok())
+        .and_then(|a| a.as_bool())
+        .unwrap_or(false)
 }
 
 #[wasm_bindgen]
@@ -164,13 +226,20 @@ impl JobBuilder {
         };
         let name = opts.filename.unwrap_or_else(|| "main.py".into());
         self.with(|d| {
-            d.files.insert(name.clone(), FileSource::Bytes(Rc::from(source.into_bytes())));
+            d.files.insert(
+                name.clone(),
+                FileSource::Bytes(Rc::from(source.into_bytes())),
+            );
             d.entrypoint.get_or_insert(name);
         })
     }
 
     /// Adds one file: text, bytes or a Blob/File (read at submit).
-    pub fn file(&self, name: String, #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer | Blob")] content: JsValue) -> JobBuilder {
+    pub fn file(
+        &self,
+        name: String,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer | Blob")] content: JsValue,
+    ) -> JobBuilder {
         match self::content(&format!("files[{name:?}]"), &content) {
             Ok(src) => self.with(|d| {
                 d.files.insert(name, src);
@@ -181,20 +250,39 @@ impl JobBuilder {
 
     /// Adds many files: an object or `Map` of path → content, or a `FileList`/array of `File`s
     /// (a picked folder keeps its inner paths, without the folder's own name).
-    pub fn files(&self, #[wasm_bindgen(unchecked_param_type = "Record<string, string | Uint8Array | ArrayBuffer | Blob> | Map<string, string | Uint8Array | ArrayBuffer | Blob> | ArrayLike<File>")] tree: JsValue) -> JobBuilder {
+    pub fn files(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "Record<string, string | Uint8Array | ArrayBuffer | Blob> | Map<string, string | Uint8Array | ArrayBuffer | Blob> | ArrayLike<File>"
+        )]
+        tree: JsValue,
+    ) -> JobBuilder {
         let mut entries: Vec<(String, JsValue)> = Vec::new();
-        let is_list = Array::is_array(&tree) || Reflect::get(&tree, &"item".into()).map(|f| f.is_function()).unwrap_or(false);
+        let is_list = Array::is_array(&tree)
+            || Reflect::get(&tree, &"item".into())
+                .map(|f| f.is_function())
+                .unwrap_or(false);
         if is_list {
             let files: Vec<JsValue> = Array::from(&tree).iter().collect();
             let rel: Vec<String> = files
                 .iter()
                 .map(|f| {
-                    let get = |k: &str| Reflect::get(f, &k.into()).ok().and_then(|v| v.as_string()).filter(|s| !s.is_empty());
-                    get("webkitRelativePath").or_else(|| get("name")).unwrap_or_default()
+                    let get = |k: &str| {
+                        Reflect::get(f, &k.into())
+                            .ok()
+                            .and_then(|v| v.as_string())
+                            .filter(|s| !s.is_empty())
+                    };
+                    get("webkitRelativePath")
+                        .or_else(|| get("name"))
+                        .unwrap_or_default()
                 })
                 .collect();
             // A picked folder names every file "folder/…": drop the shared first segment.
-            let first = rel.first().and_then(|p| p.split_once('/')).map(|(a, _)| a.to_string());
+            let first = rel
+                .first()
+                .and_then(|p| p.split_once('/'))
+                .map(|(a, _)| a.to_string());
             let strip = first.filter(|f| rel.iter().all(|p| p.starts_with(&format!("{f}/"))));
             for (path, f) in rel.into_iter().zip(files) {
                 let path = match &strip {
@@ -211,7 +299,10 @@ impl JobBuilder {
                 entries.push((pair.get(0).as_string().unwrap_or_default(), pair.get(1)));
             }
         } else {
-            return self.problem(FieldProblem { field: "files".into(), message: "must be an object or Map of path → content, or a list of Files".into() });
+            return self.problem(FieldProblem {
+                field: "files".into(),
+                message: "must be an object or Map of path → content, or a list of Files".into(),
+            });
         }
         let mut next = self.with(|_| {});
         for (path, v) in entries {
@@ -228,7 +319,10 @@ impl JobBuilder {
     /// Node: adds every file under a folder (read at submit).
     pub fn directory(&self, path: String, options: Option<Ts<DirectoryOptions>>) -> JobBuilder {
         let prefix = match ts_arg("directory options", options) {
-            Ok(o) => o.and_then(|o| o.prefix).map(|p| format!("{}/", p.trim_end_matches('/'))).unwrap_or_default(),
+            Ok(o) => o
+                .and_then(|o| o.prefix)
+                .map(|p| format!("{}/", p.trim_end_matches('/')))
+                .unwrap_or_default(),
             Err(p) => return self.problem(p),
         };
         if !platform::has("readDirectory") {
@@ -256,9 +350,15 @@ impl JobBuilder {
     }
 
     /// Command-line arguments. Numbers are sent as their decimal text.
-    pub fn args(&self, #[wasm_bindgen(unchecked_param_type = "ReadonlyArray<string | number>")] args: JsValue) -> JobBuilder {
+    pub fn args(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ReadonlyArray<string | number>")] args: JsValue,
+    ) -> JobBuilder {
         if !Array::is_array(&args) {
-            return self.problem(FieldProblem { field: "args".into(), message: "must be an array of strings".into() });
+            return self.problem(FieldProblem {
+                field: "args".into(),
+                message: "must be an array of strings".into(),
+            });
         }
         let mut out = Vec::new();
         let mut problems = Vec::new();
@@ -266,7 +366,10 @@ impl JobBuilder {
             match (a.as_string(), a.as_f64()) {
                 (Some(s), _) => out.push(s),
                 (None, Some(n)) if n.is_finite() => out.push(crate::convert::num(n)),
-                _ => problems.push(FieldProblem { field: format!("args[{i}]"), message: "must be a string or a finite number".into() }),
+                _ => problems.push(FieldProblem {
+                    field: format!("args[{i}]"),
+                    message: "must be a string or a finite number".into(),
+                }),
             }
         }
         self.with(|d| {
@@ -282,7 +385,10 @@ impl JobBuilder {
     }
 
     /// Environment variables (kept in the spec; the Sandrun worker does not apply them).
-    pub fn env(&self, #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] vars: JsValue) -> JobBuilder {
+    pub fn env(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] vars: JsValue,
+    ) -> JobBuilder {
         let mut map = BTreeMap::new();
         let mut problems = Vec::new();
         if vars.is_object() {
@@ -293,11 +399,17 @@ impl JobBuilder {
                     Some(v) => {
                         map.insert(k, v);
                     }
-                    None => problems.push(FieldProblem { field: format!("env[{k:?}]"), message: "must be a string".into() }),
+                    None => problems.push(FieldProblem {
+                        field: format!("env[{k:?}]"),
+                        message: "must be a string".into(),
+                    }),
                 }
             }
         } else {
-            problems.push(FieldProblem { field: "env".into(), message: "must be an object of name → string".into() });
+            problems.push(FieldProblem {
+                field: "env".into(),
+                message: "must be an object of name → string".into(),
+            });
         }
         self.with(|d| {
             d.env.extend(map);
@@ -319,14 +431,26 @@ impl JobBuilder {
     pub fn gpu(&self, gpu: Ts<GpuSpec>) -> JobBuilder {
         match gpu.to_rust() {
             Ok(g) => self.with(|d| d.gpu = Some(g)),
-            Err(e) => self.problem(FieldProblem { field: "gpu".into(), message: e.to_string() }),
+            Err(e) => self.problem(FieldProblem {
+                field: "gpu".into(),
+                message: e.to_string(),
+            }),
         }
     }
 
     /// An `AbortSignal` that cancels submission and every later wait of this job.
-    pub fn signal(&self, #[wasm_bindgen(unchecked_param_type = "AbortSignal")] signal: JsValue) -> JobBuilder {
-        if Reflect::get(&signal, &"aborted".into()).map(|a| a.as_bool().is_none()).unwrap_or(true) {
-            return self.problem(FieldProblem { field: "signal".into(), message: "must be an AbortSignal".into() });
+    pub fn signal(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AbortSignal")] signal: JsValue,
+    ) -> JobBuilder {
+        if Reflect::get(&signal, &"aborted".into())
+            .map(|a| a.as_bool().is_none())
+            .unwrap_or(true)
+        {
+            return self.problem(FieldProblem {
+                field: "signal".into(),
+                message: "must be an AbortSignal".into(),
+            });
         }
         self.with(|d| d.signal = Some(signal))
     }
@@ -346,14 +470,22 @@ impl JobBuilder {
     /// Validates, packages (deterministic tar.gz + manifest), computes the job hash and sends the
     /// job. `options.onProgress({ loaded, total })` follows the upload.
     #[wasm_bindgen(unchecked_return_type = "Promise<JobExecution>")]
-    pub fn submit(&self, #[wasm_bindgen(unchecked_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }")] options: Option<Object>) -> Promise {
+    pub fn submit(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }"
+        )]
+        options: Option<Object>,
+    ) -> Promise {
         let (client, draft) = (self.client.clone(), self.draft.clone());
         let on_progress = options
             .and_then(|o| Reflect::get(&o, &"onProgress".into()).ok())
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         future_to_promise(async move {
-            JobBuilder::submit_inner(client, draft, on_progress).await.map(JsValue::from).map_err(SdkError::into_js)
+            JobBuilder::submit_inner(client, draft, on_progress)
+                .await
+                .map(JsValue::from)
+                .map_err(SdkError::into_js)
         })
     }
 }
-

@@ -47,8 +47,13 @@ struct HealthBody {
 impl Sandrun {
     pub fn from_config(config: SandrunConfig) -> Result<Sandrun, SdkError> {
         let config = config.resolve()?;
-        let http = Http { endpoint: config.endpoint.clone(), request_timeout_ms: config.request_timeout_ms };
-        Ok(Sandrun { client: Rc::new(Client { config, http }) })
+        let http = Http {
+            endpoint: config.endpoint.clone(),
+            request_timeout_ms: config.request_timeout_ms,
+        };
+        Ok(Sandrun {
+            client: Rc::new(Client { config, http }),
+        })
     }
 }
 
@@ -75,10 +80,16 @@ impl Sandrun {
     /// Re-attaches to a job by id (after a page reload, say). Its job hash is not known locally,
     /// so `verify()` checks the signature and outputs but cannot compare the hash.
     pub fn execution(&self, id: String) -> Result<JobExecution, JsValue> {
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        {
             return Err(SdkError::field("id", format!("{id:?} is not a job id")).into_js());
         }
-        Ok(JobExecution { inner: ExecInner::new(self.client.clone(), id, None, None, None) })
+        Ok(JobExecution {
+            inner: ExecInner::new(self.client.clone(), id, None, None, None),
+        })
     }
 
     /// The validated configuration, defaults applied.
@@ -92,10 +103,24 @@ impl Sandrun {
     pub fn health(&self) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move {
-            let body: HealthBody = client.http.get_json("health", "/health", &CallOpts::default()).await.map_err(SdkError::into_js)?;
+            let body: HealthBody = client
+                .http
+                .get_json("health", "/health", &CallOpts::default())
+                .await
+                .map_err(SdkError::into_js)?;
             let keys = &client.config.trusted_workers;
-            let trusted = (!keys.is_empty()).then(|| body.worker_id.as_ref().map(|k| keys.contains(k)).unwrap_or(false));
-            let h = Health { endpoint: client.config.endpoint.clone(), status: body.status, worker_id: body.worker_id, trusted };
+            let trusted = (!keys.is_empty()).then(|| {
+                body.worker_id
+                    .as_ref()
+                    .map(|k| keys.contains(k))
+                    .unwrap_or(false)
+            });
+            let h = Health {
+                endpoint: client.config.endpoint.clone(),
+                status: body.status,
+                worker_id: body.worker_id,
+                trusted,
+            };
             to_js_value(&h)
         })
     }

@@ -53,9 +53,14 @@ impl SandrunConfig {
     pub fn resolve(self) -> Result<ResolvedConfig> {
         let mut problems = Vec::new();
         let mut bad = |field: &str, message: String| {
-            problems.push(FieldProblem { field: format!("config.{field}"), message })
+            problems.push(FieldProblem {
+                field: format!("config.{field}"),
+                message,
+            })
         };
-        let endpoint = self.endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        let endpoint = self
+            .endpoint
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         let endpoint = match normalize_endpoint(&endpoint) {
             Ok(e) => e,
             Err(m) => {
@@ -66,14 +71,23 @@ impl SandrunConfig {
         let trusted_workers = self.trusted_workers.unwrap_or_default();
         for (i, k) in trusted_workers.iter().enumerate() {
             if sandrun_protocol::b64::decode(k).map(|b| b.len()) != Some(32) {
-                bad(&format!("trustedWorkers[{i}]"), format!("{k:?} is not a base64 Ed25519 public key (32 bytes)"));
+                bad(
+                    &format!("trustedWorkers[{i}]"),
+                    format!("{k:?} is not a base64 Ed25519 public key (32 bytes)"),
+                );
             }
         }
         let mut ms = |field: &str, v: Option<f64>, default: f64| match v {
             None => default,
             Some(v) if v.is_finite() && v > 0.0 => v,
             Some(v) => {
-                bad(field, format!("must be a positive number of milliseconds, got {}", crate::convert::num(v)));
+                bad(
+                    field,
+                    format!(
+                        "must be a positive number of milliseconds, got {}",
+                        crate::convert::num(v)
+                    ),
+                );
                 default
             }
         };
@@ -107,7 +121,9 @@ pub fn normalize_endpoint(url: &str) -> std::result::Result<String, String> {
         return Err(format!("{url:?} has no host"));
     }
     if url.contains(['?', '#', ' ', '"', '\\']) {
-        return Err(format!("{url:?} must not contain a query, a fragment, spaces, quotes or backslashes"));
+        return Err(format!(
+            "{url:?} must not contain a query, a fragment, spaces, quotes or backslashes"
+        ));
     }
     if let Some((_, port)) = host.rsplit_once(':') {
         if !host.ends_with(']') && port.parse::<u16>().map(|p| p == 0).unwrap_or(true) {
@@ -122,7 +138,10 @@ pub fn ws_base(endpoint: &str) -> String {
     if let Some(rest) = endpoint.strip_prefix("https://") {
         format!("wss://{rest}")
     } else {
-        format!("ws://{}", endpoint.strip_prefix("http://").unwrap_or(endpoint))
+        format!(
+            "ws://{}",
+            endpoint.strip_prefix("http://").unwrap_or(endpoint)
+        )
     }
 }
 
@@ -134,7 +153,10 @@ mod tests {
     fn defaults() {
         let c = SandrunConfig::default().resolve().unwrap();
         assert_eq!(c.endpoint, DEFAULT_ENDPOINT);
-        assert_eq!((c.poll_interval_ms, c.require_verified, c.stream_logs), (500.0, false, true));
+        assert_eq!(
+            (c.poll_interval_ms, c.require_verified, c.stream_logs),
+            (500.0, false, true)
+        );
     }
 
     #[test]
@@ -147,13 +169,26 @@ mod tests {
         };
         let e = c.resolve().unwrap_err();
         let fields: Vec<&str> = e.context.errors.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["config.endpoint", "config.trustedWorkers[0]", "config.pollIntervalMs"]);
+        assert_eq!(
+            fields,
+            [
+                "config.endpoint",
+                "config.trustedWorkers[0]",
+                "config.pollIntervalMs"
+            ]
+        );
     }
 
     #[test]
     fn endpoints() {
-        assert_eq!(normalize_endpoint("http://h:8443/").unwrap(), "http://h:8443");
-        assert_eq!(normalize_endpoint("https://h/api").unwrap(), "https://h/api");
+        assert_eq!(
+            normalize_endpoint("http://h:8443/").unwrap(),
+            "http://h:8443"
+        );
+        assert_eq!(
+            normalize_endpoint("https://h/api").unwrap(),
+            "https://h/api"
+        );
         assert!(normalize_endpoint("http://").is_err());
         assert!(normalize_endpoint("http://h:0").is_err());
         assert!(normalize_endpoint("http://h:x").is_err());

@@ -7,7 +7,12 @@ use wasm_bindgen::JsValue;
 
 pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| SdkError::new(Code::Internal, format!("could not convert a result for JS: {e}")))
+        .map_err(|e| {
+            SdkError::new(
+                Code::Internal,
+                format!("could not convert a result for JS: {e}"),
+            )
+        })
 }
 
 /// A number as text, the way JS's `String(n)` writes it. On wasm this asks the host, which keeps
@@ -15,7 +20,10 @@ pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue> {
 pub fn num(v: f64) -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        js_sys::Number::from(v).to_string_with_radix(10).map(String::from).unwrap_or_default()
+        js_sys::Number::from(v)
+            .to_string_with_radix(10)
+            .map(String::from)
+            .unwrap_or_default()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

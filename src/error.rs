@@ -106,7 +106,10 @@ impl SdkError {
         let message = match problems.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.message),
             many => {
-                let list: Vec<String> = many.iter().map(|p| format!("{}: {}", p.field, p.message)).collect();
+                let list: Vec<String> = many
+                    .iter()
+                    .map(|p| format!("{}: {}", p.field, p.message))
+                    .collect();
                 format!("{} problems: {}", many.len(), list.join("; "))
             }
         };
@@ -116,7 +119,10 @@ impl SdkError {
     }
 
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        SdkError::validation(vec![FieldProblem { field: field.into(), message: message.into() }])
+        SdkError::validation(vec![FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     pub fn retryable(mut self, r: bool) -> Self {
@@ -130,7 +136,9 @@ impl SdkError {
     }
 
     pub fn endpoint(mut self, endpoint: &str) -> Self {
-        self.context.endpoint.get_or_insert_with(|| endpoint.to_string());
+        self.context
+            .endpoint
+            .get_or_insert_with(|| endpoint.to_string());
         self
     }
 
@@ -152,8 +160,11 @@ impl SdkError {
     /// The JS error object: an instance of the class for `code`, made by the platform's
     /// `makeError` so that the classes live in one JS module users can import.
     pub fn into_js(self) -> JsValue {
-        let details = crate::convert::to_js(&JsDetails { retryable: self.retryable, context: &self.context })
-            .unwrap_or(JsValue::UNDEFINED);
+        let details = crate::convert::to_js(&JsDetails {
+            retryable: self.retryable,
+            context: &self.context,
+        })
+        .unwrap_or(JsValue::UNDEFINED);
         if let Some(report) = &self.report {
             let _ = js_sys::Reflect::set(&details, &"report".into(), report);
         }
@@ -194,7 +205,9 @@ pub fn js_message(v: &JsValue) -> String {
 /// A JS exception's `code` property (Node-style `ECONNRESET`, DOM `AbortError` names).
 pub fn js_code(v: &JsValue) -> Option<String> {
     ["code", "name"].iter().find_map(|k| {
-        js_sys::Reflect::get(v, &(*k).into()).ok().and_then(|c| c.as_string())
+        js_sys::Reflect::get(v, &(*k).into())
+            .ok()
+            .and_then(|c| c.as_string())
     })
 }
 
@@ -209,8 +222,14 @@ mod tests {
         assert_eq!(one.code, Code::Validation);
         assert!(!one.retryable);
         let two = SdkError::validation(vec![
-            FieldProblem { field: "a".into(), message: "x".into() },
-            FieldProblem { field: "b".into(), message: "y".into() },
+            FieldProblem {
+                field: "a".into(),
+                message: "x".into(),
+            },
+            FieldProblem {
+                field: "b".into(),
+                message: "y".into(),
+            },
         ]);
         assert_eq!(two.message, "2 problems: a: x; b: y");
         assert_eq!(two.context.errors.len(), 2);

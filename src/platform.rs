@@ -17,8 +17,14 @@ thread_local! {
 #[wasm_bindgen(js_name = setPlatform)]
 pub fn set_platform(platform: JsValue) -> std::result::Result<(), JsValue> {
     for name in ["request", "openStream", "sleep", "makeError"] {
-        if !Reflect::get(&platform, &name.into()).map(|f| f.is_function()).unwrap_or(false) {
-            return Err(js_sys::TypeError::new(&format!("setPlatform: the platform has no {name}() function")).into());
+        if !Reflect::get(&platform, &name.into())
+            .map(|f| f.is_function())
+            .unwrap_or(false)
+        {
+            return Err(js_sys::TypeError::new(&format!(
+                "setPlatform: the platform has no {name}() function"
+            ))
+            .into());
         }
     }
     PLATFORM.with(|p| *p.borrow_mut() = Some(platform));
@@ -26,14 +32,19 @@ pub fn set_platform(platform: JsValue) -> std::result::Result<(), JsValue> {
 }
 
 fn platform() -> Result<JsValue> {
-    PLATFORM
-        .with(|p| p.borrow().clone())
-        .ok_or_else(|| SdkError::new(Code::Internal, "no platform installed: import the SDK through its package entry"))
+    PLATFORM.with(|p| p.borrow().clone()).ok_or_else(|| {
+        SdkError::new(
+            Code::Internal,
+            "no platform installed: import the SDK through its package entry",
+        )
+    })
 }
 
 fn method(name: &str) -> Result<(JsValue, Function)> {
     let p = platform()?;
-    let f = Reflect::get(&p, &name.into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+    let f = Reflect::get(&p, &name.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
     match f {
         Some(f) => Ok((p, f)),
         None => Err(SdkError::new(
@@ -89,7 +100,10 @@ pub struct Response {
 impl Response {
     /// A header's value, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -147,7 +161,11 @@ fn read_response(res: &JsValue) -> Result<Response> {
     } else {
         Vec::new()
     };
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn classify(e: &JsValue) -> Failure {
@@ -155,7 +173,11 @@ fn classify(e: &JsValue) -> Failure {
     match code.as_str() {
         "ABORT_ERR" | "AbortError" => Failure::Aborted,
         "ETIMEDOUT" | "TimeoutError" => Failure::TimedOut,
-        _ => Failure::Network(if code.is_empty() { js_message(e) } else { format!("{code}: {}", js_message(e)) }),
+        _ => Failure::Network(if code.is_empty() {
+            js_message(e)
+        } else {
+            format!("{code}: {}", js_message(e))
+        }),
     }
 }
 
@@ -173,7 +195,10 @@ pub struct Socket(JsValue);
 
 impl Socket {
     pub async fn open(url: &str) -> Result<std::result::Result<Socket, String>> {
-        Ok(call("openStream", &[&url.into()]).await?.map(Socket).map_err(|e| js_message(&e)))
+        Ok(call("openStream", &[&url.into()])
+            .await?
+            .map(Socket)
+            .map_err(|e| js_message(&e)))
     }
 
     /// The next message, `Ok(None)` at the end, `Err` when the socket broke.
@@ -192,7 +217,9 @@ impl Socket {
     }
 
     pub fn close(&self) {
-        if let Ok(f) = Reflect::get(&self.0, &"close".into()).and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from)) {
+        if let Ok(f) = Reflect::get(&self.0, &"close".into())
+            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+        {
             let _ = f.call0(&self.0);
         }
     }
@@ -208,7 +235,10 @@ pub async fn read_directory(path: &str) -> Result<Vec<(String, Vec<u8>)>> {
         .filter_map(|pair| {
             let pair = Array::from(&pair);
             let bytes = pair.get(1);
-            Some((pair.get(0).as_string()?, bytes.dyn_into::<Uint8Array>().ok()?.to_vec()))
+            Some((
+                pair.get(0).as_string()?,
+                bytes.dyn_into::<Uint8Array>().ok()?.to_vec(),
+            ))
         })
         .collect())
 }
@@ -216,9 +246,16 @@ pub async fn read_directory(path: &str) -> Result<Vec<(String, Vec<u8>)>> {
 /// Node: writes `bytes` to `relative` inside `dir` (the platform refuses paths that leave `dir`);
 /// returns the written path.
 pub async fn write_file_inside(dir: &str, relative: &str, bytes: &[u8]) -> Result<String> {
-    let v = call("writeFileInside", &[&dir.into(), &relative.into(), &Uint8Array::from(bytes).into()])
-        .await?
-        .map_err(|e| SdkError::new(Code::Validation, js_message(&e)).op("downloadTo"))?;
+    let v = call(
+        "writeFileInside",
+        &[
+            &dir.into(),
+            &relative.into(),
+            &Uint8Array::from(bytes).into(),
+        ],
+    )
+    .await?
+    .map_err(|e| SdkError::new(Code::Validation, js_message(&e)).op("downloadTo"))?;
     Ok(v.as_string().unwrap_or_default())
 }
 
@@ -229,7 +266,9 @@ pub async fn read_blob(blob: &JsValue) -> std::result::Result<Vec<u8>, String> {
         .and_then(|f| f.dyn_into::<Function>().ok())
         .ok_or("not a Blob")?;
     let p = f.call0(blob).map_err(|e| js_message(&e))?;
-    let buf = JsFuture::from(Promise::resolve(&p)).await.map_err(|e| js_message(&e))?;
+    let buf = JsFuture::from(Promise::resolve(&p))
+        .await
+        .map_err(|e| js_message(&e))?;
     Ok(Uint8Array::new(&buf).to_vec())
 }
 

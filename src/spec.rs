@@ -117,16 +117,20 @@ impl JobDraft {
     /// The entrypoint, named or found among the worker's defaults.
     pub fn effective_entrypoint(&self) -> Option<String> {
         self.entrypoint.clone().or_else(|| {
-            DEFAULT_ENTRYPOINTS.iter().find(|d| self.files.contains_key(**d)).map(|d| d.to_string())
+            DEFAULT_ENTRYPOINTS
+                .iter()
+                .find(|d| self.files.contains_key(**d))
+                .map(|d| d.to_string())
         })
     }
 
     pub fn manifest(&self) -> Option<Manifest> {
         let entrypoint = self.effective_entrypoint()?;
-        let interpreter = self
-            .interpreter
-            .clone()
-            .or_else(|| implied_interpreter(&entrypoint).filter(|i| *i != "python3").map(String::from));
+        let interpreter = self.interpreter.clone().or_else(|| {
+            implied_interpreter(&entrypoint)
+                .filter(|i| *i != "python3")
+                .map(String::from)
+        });
         Some(Manifest {
             entrypoint,
             interpreter,
@@ -140,7 +144,10 @@ impl JobDraft {
         let manifest = self.manifest();
         JobSpec {
             entrypoint: manifest.as_ref().map(|m| m.entrypoint.clone()),
-            interpreter: manifest.as_ref().map(|m| m.effective_interpreter().to_string()).unwrap_or_else(|| "python3".into()),
+            interpreter: manifest
+                .as_ref()
+                .map(|m| m.effective_interpreter().to_string())
+                .unwrap_or_else(|| "python3".into()),
             environment: self.environment.clone(),
             args: self.args.clone(),
             outputs: self.outputs.clone(),
@@ -152,8 +159,16 @@ impl JobDraft {
                 .files
                 .iter()
                 .map(|(path, src)| match src {
-                    FileSource::Bytes(b) => SpecFile { path: path.clone(), size: Some(b.len() as f64), source: "bytes" },
-                    FileSource::Blob(_) => SpecFile { path: path.clone(), size: None, source: "blob" },
+                    FileSource::Bytes(b) => SpecFile {
+                        path: path.clone(),
+                        size: Some(b.len() as f64),
+                        source: "bytes",
+                    },
+                    FileSource::Blob(_) => SpecFile {
+                        path: path.clone(),
+                        size: None,
+                        source: "blob",
+                    },
                 })
                 .collect(),
             directories: self.directories.iter().map(|(d, _)| d.clone()).collect(),
@@ -164,9 +179,15 @@ impl JobDraft {
     /// final (folders already read) so a missing entrypoint is an error too.
     pub fn problems(&self, complete: bool) -> Vec<FieldProblem> {
         let mut out = self.problems.clone();
-        fn add(out: &mut Vec<FieldProblem>, r: std::result::Result<(), sandrun_protocol::manifest::FieldError>) {
+        fn add(
+            out: &mut Vec<FieldProblem>,
+            r: std::result::Result<(), sandrun_protocol::manifest::FieldError>,
+        ) {
             if let Err(e) = r {
-                out.push(FieldProblem { field: e.field, message: e.problem });
+                out.push(FieldProblem {
+                    field: e.field,
+                    message: e.problem,
+                });
             }
         }
         for path in self.files.keys() {
@@ -200,13 +221,19 @@ impl JobDraft {
         }
         for (k, _) in &self.env {
             if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                out.push(FieldProblem { field: format!("env[{k:?}]"), message: "names must be letters, digits and '_'".into() });
+                out.push(FieldProblem {
+                    field: format!("env[{k:?}]"),
+                    message: "names must be letters, digits and '_'".into(),
+                });
             }
         }
         for (field, v) in [("timeout", self.timeout_ms), ("memory", self.memory_mb)] {
             if let Some(v) = v {
                 if !(v.is_finite() && v > 0.0) {
-                    out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {}", num(v)) });
+                    out.push(FieldProblem {
+                        field: field.into(),
+                        message: format!("must be a positive number, got {}", num(v)),
+                    });
                 }
             }
         }
@@ -214,12 +241,18 @@ impl JobDraft {
             for (field, v) in [("gpu.memory", g.memory), ("gpu.count", g.count)] {
                 if let Some(v) = v {
                     if !(v.is_finite() && v > 0.0) {
-                        out.push(FieldProblem { field: field.into(), message: format!("must be a positive number, got {}", num(v)) });
+                        out.push(FieldProblem {
+                            field: field.into(),
+                            message: format!("must be a positive number, got {}", num(v)),
+                        });
                     }
                 }
             }
             if let Some(t) = &g.kind {
-                add(&mut out, sandrun_protocol::manifest::check_text("gpu.type", t));
+                add(
+                    &mut out,
+                    sandrun_protocol::manifest::check_text("gpu.type", t),
+                );
             }
         }
         out
@@ -227,7 +260,10 @@ impl JobDraft {
 
     pub fn report(&self) -> ValidationReport {
         let errors = self.problems(false);
-        ValidationReport { ok: errors.is_empty(), errors }
+        ValidationReport {
+            ok: errors.is_empty(),
+            errors,
+        }
     }
 }
 
@@ -241,7 +277,10 @@ impl ResolvedJob {
     /// Checks the final file list (after folders and Blobs were read).
     pub fn check(draft: &JobDraft, files: BTreeMap<String, Vec<u8>>) -> Result<ResolvedJob> {
         let mut full = draft.clone();
-        full.files = files.iter().map(|(k, v)| (k.clone(), FileSource::Bytes(Rc::from(v.as_slice())))).collect();
+        full.files = files
+            .iter()
+            .map(|(k, v)| (k.clone(), FileSource::Bytes(Rc::from(v.as_slice()))))
+            .collect();
         full.directories.clear();
         let problems = full.problems(true);
         if !problems.is_empty() {
@@ -255,7 +294,9 @@ impl ResolvedJob {
             )
             .op("submit"));
         }
-        let manifest = full.manifest().ok_or_else(|| SdkError::field("entrypoint", "not set"))?;
+        let manifest = full
+            .manifest()
+            .ok_or_else(|| SdkError::field("entrypoint", "not set"))?;
         Ok(ResolvedJob { files, manifest })
     }
 }
@@ -279,7 +320,10 @@ mod tests {
         let d = draft();
         assert!(d.report().ok);
         let m = d.manifest().unwrap();
-        assert_eq!((m.entrypoint.as_str(), m.interpreter.as_deref()), ("main.py", None));
+        assert_eq!(
+            (m.entrypoint.as_str(), m.interpreter.as_deref()),
+            ("main.py", None)
+        );
         let mut d = JobDraft::default();
         d.files.insert("index.js".into(), bytes("1"));
         assert_eq!(d.manifest().unwrap().interpreter.as_deref(), Some("node"));
@@ -295,7 +339,10 @@ mod tests {
         let r = d.report();
         assert!(!r.ok);
         let fields: Vec<&str> = r.errors.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["files[\"../evil\"]", "args[1]", "entrypoint", "timeout"]);
+        assert_eq!(
+            fields,
+            ["files[\"../evil\"]", "args[1]", "entrypoint", "timeout"]
+        );
         assert!(r.errors[2].message.contains("missing.py"));
     }
 

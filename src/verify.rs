@@ -87,14 +87,31 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
         problems.push("the worker reported no valid job hash".into());
     }
 
-    let outputs: BTreeMap<String, String> = status.output_files.iter().map(|(k, v)| (k.clone(), v.sha256.clone())).collect();
+    let outputs: BTreeMap<String, String> = status
+        .output_files
+        .iter()
+        .map(|(k, v)| (k.clone(), v.sha256.clone()))
+        .collect();
     let worker = status.worker_metadata.clone();
     let worker_id = worker.as_ref().and_then(|w| w.worker_id.clone());
-    let mut signature = SignatureCheck { present: false, valid: false, cpu: None, candidates_tried: 0, message: None };
-    match (worker_id.as_deref(), worker.as_ref().and_then(|w| w.signature.as_deref()), status.execution_metadata.as_ref()) {
+    let mut signature = SignatureCheck {
+        present: false,
+        valid: false,
+        cpu: None,
+        candidates_tried: 0,
+        message: None,
+    };
+    match (
+        worker_id.as_deref(),
+        worker.as_ref().and_then(|w| w.signature.as_deref()),
+        status.execution_metadata.as_ref(),
+    ) {
         (Some(id), Some(sig), Some(meta)) => {
             signature.present = true;
-            match (b64::decode(id).filter(|k| k.len() == 32), b64::decode(sig).filter(|s| s.len() == 64)) {
+            match (
+                b64::decode(id).filter(|k| k.len() == 32),
+                b64::decode(sig).filter(|s| s.len() == 64),
+            ) {
                 (Some(key), Some(sig)) => {
                     let mut pinned: Vec<String> = meta.cpu_signed.iter().cloned().collect();
                     for cpu in exec.state.borrow().cpu_fixed.iter() {
@@ -102,11 +119,33 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
                             pinned.push(cpu.clone());
                         }
                     }
-                    let message = |cpu: &str| result_message(&status.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outputs);
-                    let mut found = find_signed(&key, &sig, &pinned, &message, &mut signature.candidates_tried).await?;
+                    let message = |cpu: &str| {
+                        result_message(
+                            &status.job_hash,
+                            meta.exit_code,
+                            cpu,
+                            meta.memory_peak_mb,
+                            &outputs,
+                        )
+                    };
+                    let mut found = find_signed(
+                        &key,
+                        &sig,
+                        &pinned,
+                        &message,
+                        &mut signature.candidates_tried,
+                    )
+                    .await?;
                     if found.is_none() {
                         let all = cpu::candidates(meta.cpu_seconds);
-                        found = find_signed(&key, &sig, &all, &message, &mut signature.candidates_tried).await?;
+                        found = find_signed(
+                            &key,
+                            &sig,
+                            &all,
+                            &message,
+                            &mut signature.candidates_tried,
+                        )
+                        .await?;
                     }
                     match found {
                         Some(cpu) => {
@@ -119,23 +158,36 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
                         ),
                     }
                 }
-                _ => problems.push("the worker id or signature is not valid base64 of the right length".into()),
+                _ => problems.push(
+                    "the worker id or signature is not valid base64 of the right length".into(),
+                ),
             }
         }
         _ => problems.push("the result is not signed (an anonymous worker)".into()),
     }
 
     let trusted_keys = &exec.client.config.trusted_workers;
-    let trusted = (!trusted_keys.is_empty()).then(|| worker_id.as_ref().map(|id| trusted_keys.contains(id)).unwrap_or(false));
+    let trusted = (!trusted_keys.is_empty()).then(|| {
+        worker_id
+            .as_ref()
+            .map(|id| trusted_keys.contains(id))
+            .unwrap_or(false)
+    });
     if trusted == Some(false) {
-        problems.push(format!("worker {} is not among the trusted workers", worker_id.as_deref().unwrap_or("(anonymous)")));
+        problems.push(format!(
+            "worker {} is not among the trusted workers",
+            worker_id.as_deref().unwrap_or("(anonymous)")
+        ));
     }
 
     if download_outputs {
         for path in status.output_files.keys() {
             if let Err(e) = exec.download(path).await {
                 if e.code != Code::Verification {
-                    problems.push(format!("{path}: could not be downloaded to check ({})", e.message));
+                    problems.push(format!(
+                        "{path}: could not be downloaded to check ({})",
+                        e.message
+                    ));
                 }
             }
         }
@@ -153,7 +205,10 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
         })
         .collect();
     for o in outputs.iter().filter(|o| o.matches == Some(false)) {
-        problems.push(format!("{}: downloaded bytes do not match the signed sha256", o.path));
+        problems.push(format!(
+            "{}: downloaded bytes do not match the signed sha256",
+            o.path
+        ));
     }
 
     Ok(VerificationReport {
@@ -161,7 +216,11 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
         job_id: exec.id.clone(),
         worker_id,
         trusted,
-        job_hash: HashCheck { reported: status.job_hash.clone(), expected, matches },
+        job_hash: HashCheck {
+            reported: status.job_hash.clone(),
+            expected,
+            matches,
+        },
         signature,
         outputs,
         problems,
@@ -188,9 +247,18 @@ async fn find_signed(
     let import = method(&subtle, "importKey")?;
     let usages = Array::of1(&"verify".into());
     let key_promise = import
-        .call5(&subtle, &"raw".into(), &Uint8Array::from(key), &alg, &false.into(), &usages)
+        .call5(
+            &subtle,
+            &"raw".into(),
+            &Uint8Array::from(key),
+            &alg,
+            &false.into(),
+            &usages,
+        )
         .map_err(unsupported)?;
-    let crypto_key = JsFuture::from(Promise::resolve(&key_promise)).await.map_err(unsupported)?;
+    let crypto_key = JsFuture::from(Promise::resolve(&key_promise))
+        .await
+        .map_err(unsupported)?;
     let verify = method(&subtle, "verify")?;
     let sig = Uint8Array::from(sig);
     for chunk in cpus.chunks(BATCH) {
@@ -198,13 +266,24 @@ async fn find_signed(
             .iter()
             .map(|cpu| {
                 verify
-                    .call4(&subtle, &alg, &crypto_key, &sig, &Uint8Array::from(message(cpu).as_bytes()))
+                    .call4(
+                        &subtle,
+                        &alg,
+                        &crypto_key,
+                        &sig,
+                        &Uint8Array::from(message(cpu).as_bytes()),
+                    )
                     .unwrap_or(JsValue::FALSE)
             })
             .collect();
-        let results = JsFuture::from(Promise::all(&promises)).await.map_err(unsupported)?;
+        let results = JsFuture::from(Promise::all(&promises))
+            .await
+            .map_err(unsupported)?;
         *tried += chunk.len() as u32;
-        if let Some(i) = Array::from(&results).iter().position(|r| r.as_bool() == Some(true)) {
+        if let Some(i) = Array::from(&results)
+            .iter()
+            .position(|r| r.as_bool() == Some(true))
+        {
             return Ok(chunk.get(i).cloned());
         }
     }
@@ -233,6 +312,9 @@ fn method(obj: &JsValue, name: &str) -> Result<js_sys::Function> {
 fn unsupported(e: JsValue) -> SdkError {
     SdkError::new(
         Code::Unsupported,
-        format!("this platform's WebCrypto cannot verify Ed25519 signatures: {}", crate::error::js_message(&e)),
+        format!(
+            "this platform's WebCrypto cannot verify Ed25519 signatures: {}",
+            crate::error::js_message(&e)
+        ),
     )
 }

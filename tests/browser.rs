@@ -3,7 +3,6 @@
 //! request crosses CORS — against the dev node in default and `--compat` mode.
 //! Scenarios: tests/common/mod.rs. Run by scripts/test-wasm.sh (`make test-wasm-browser`).
 
-
 mod common;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

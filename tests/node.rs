@@ -26,6 +26,9 @@ common::all_scenarios!(crate::install);
 fn uses_the_node_platform() {
     assert!(common::is_node());
     let p = node_platform();
-    assert!(common::get(&p, "readDirectory").is_function(), "js/node.js has the file-system members");
+    assert!(
+        common::get(&p, "readDirectory").is_function(),
+        "js/node.js has the file-system members"
+    );
     assert!(!common::get(&common::browser_platform(), "readDirectory").is_function());
 }

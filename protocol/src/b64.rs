@@ -40,10 +40,23 @@ mod tests {
 
     #[test]
     fn decodes_rfc4648_vectors() {
-        for (enc, dec) in [("", ""), ("Zg==", "f"), ("Zm8=", "fo"), ("Zm9v", "foo"), ("Zm9vYmFy", "foobar")] {
+        for (enc, dec) in [
+            ("", ""),
+            ("Zg==", "f"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
             assert_eq!(decode(enc).unwrap(), dec.as_bytes());
         }
-        assert_eq!(decode("CtC6kdQ1jJjoO0QM9h2ef79eyohOUj2kDj8J5UgiFTw=").unwrap().len(), 32);
-        assert!(decode("Zg=").is_none() && decode("Z!==").is_none() && decode("Zg==Zg==").is_none());
+        assert_eq!(
+            decode("CtC6kdQ1jJjoO0QM9h2ef79eyohOUj2kDj8J5UgiFTw=")
+                .unwrap()
+                .len(),
+            32
+        );
+        assert!(
+            decode("Zg=").is_none() && decode("Z!==").is_none() && decode("Zg==Zg==").is_none()
+        );
     }
 }

@@ -7,7 +7,11 @@
 /// Formats `v` exactly like C's `printf("%g", v)`.
 pub fn format_g(v: f64) -> String {
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     if !v.is_finite() {
         return if v.is_nan() {
@@ -81,7 +85,11 @@ fn render(sig: &str, exp: i32) -> String {
     if !(-4..6).contains(&exp) {
         let (first, rest) = sig.split_at(1);
         let sign = if exp < 0 { '-' } else { '+' };
-        let mantissa = if rest.is_empty() { first.to_string() } else { format!("{first}.{rest}") };
+        let mantissa = if rest.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{rest}")
+        };
         return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
     }
     if exp < 0 {
@@ -135,13 +143,20 @@ pub fn candidates(shown: f64) -> Vec<String> {
 /// line), which pin the signed figure.
 pub fn from_fixed(fixed: &str) -> Vec<String> {
     let (int, frac) = fixed.trim().split_once('.').unwrap_or((fixed.trim(), ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 6 {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 6
+    {
         return vec![];
     }
     let (Ok(int), Ok(frac)) = (int.parse::<u64>(), format!("{frac:0<6}").parse::<u64>()) else {
         return vec![];
     };
-    int.checked_mul(1_000_000).and_then(|i| i.checked_add(frac)).map(format_g_micros).unwrap_or_default()
+    int.checked_mul(1_000_000)
+        .and_then(|i| i.checked_add(frac))
+        .map(format_g_micros)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -195,9 +210,22 @@ mod tests {
             assert!(got.contains(&want), "{m} µs: %g {want}, integer {got:?}");
             assert!(got.len() == 1 || m % 10 == 5 || m % 10 == 0, "{m}: {got:?}");
         };
-        (0..400_000).chain((400_000..12_000_000).step_by(37)).for_each(check);
-        (12_000_000..1_000_000_000_000u64).step_by(77_777_777).for_each(check);
-        for m in [9_999_995, 99_999_950, 999_999_500, 1, 10, 100, 1000, 100_000_000_000] {
+        (0..400_000)
+            .chain((400_000..12_000_000).step_by(37))
+            .for_each(check);
+        (12_000_000..1_000_000_000_000u64)
+            .step_by(77_777_777)
+            .for_each(check);
+        for m in [
+            9_999_995,
+            99_999_950,
+            999_999_500,
+            1,
+            10,
+            100,
+            1000,
+            100_000_000_000,
+        ] {
             check(m);
         }
         assert_eq!(format_g_micros(12_345_650), ["12.3456", "12.3457"]);
@@ -207,6 +235,10 @@ mod tests {
     fn fixed_to_g() {
         assert_eq!(from_fixed("0.087581"), ["0.087581"]);
         assert_eq!(from_fixed("9.831320"), ["9.83132"]);
-        assert!(from_fixed("x").is_empty() && from_fixed("-1.0").is_empty() && from_fixed("1.1234567").is_empty());
+        assert!(
+            from_fixed("x").is_empty()
+                && from_fixed("-1.0").is_empty()
+                && from_fixed("1.1234567").is_empty()
+        );
     }
 }

@@ -40,7 +40,9 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// True for a 64-character lowercase hex string (a sha256 as the server prints it).
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 #[cfg(test)]

@@ -32,7 +32,12 @@ impl fmt::Display for FieldError {
 
 /// A string the worker's manifest reader keeps intact: printable ASCII, no `"` or `\`.
 pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
-    let bad = |problem: String| Err(FieldError { field: field.to_string(), problem });
+    let bad = |problem: String| {
+        Err(FieldError {
+            field: field.to_string(),
+            problem,
+        })
+    };
     for (i, c) in value.chars().enumerate() {
         match c {
             '"' | '\\' => {
@@ -43,7 +48,10 @@ pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
             }
             ' '..='~' => {}
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                return bad(format!("contains control character U+{:04X} at position {i}", c as u32))
+                return bad(format!(
+                    "contains control character U+{:04X} at position {i}",
+                    c as u32
+                ))
             }
             c => {
                 return bad(format!(
@@ -60,14 +68,22 @@ pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
 /// `.` or `..`, no leading `/`, and the manifest text rules (the path may appear in `outputs`).
 pub fn check_path(field: &str, path: &str) -> Result<(), FieldError> {
     check_text(field, path)?;
-    let bad = |problem: &str| Err(FieldError { field: field.to_string(), problem: problem.to_string() });
+    let bad = |problem: &str| {
+        Err(FieldError {
+            field: field.to_string(),
+            problem: problem.to_string(),
+        })
+    };
     if path.is_empty() {
         return bad("is empty");
     }
     if path.starts_with('/') {
         return bad("must be relative to the job folder (it starts with '/')");
     }
-    if path.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+    if path
+        .split('/')
+        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+    {
         return bad("must not contain empty, '.' or '..' segments");
     }
     if path.len() > 255 {
@@ -94,7 +110,10 @@ impl Manifest {
             let field = format!("outputs[{i}]");
             check_text(&field, o)?;
             if o.is_empty() {
-                return Err(FieldError { field, problem: "is empty".into() });
+                return Err(FieldError {
+                    field,
+                    problem: "is empty".into(),
+                });
             }
             if o.matches('*').count() > 1 {
                 return Err(FieldError {
@@ -142,10 +161,16 @@ impl Manifest {
 /// An interpreter or environment name: a non-empty word of letters, digits, `.`, `_`, `-`, `+`, `/`.
 fn check_name(field: &str, v: &str) -> Result<(), FieldError> {
     check_text(field, v)?;
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c)) {
+    if v.is_empty()
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c))
+    {
         return Err(FieldError {
             field: field.to_string(),
-            problem: format!("{v:?} is not a valid name (letters, digits, '.', '_', '-', '+', '/')"),
+            problem: format!(
+                "{v:?} is not a valid name (letters, digits, '.', '_', '-', '+', '/')"
+            ),
         });
     }
     Ok(())
@@ -169,7 +194,10 @@ mod tests {
         let man = m();
         man.validate().unwrap();
         let json = man.to_json();
-        assert_eq!(json, r#"{"entrypoint":"main.py","args":["--n","3"],"outputs":["out/*"]}"#);
+        assert_eq!(
+            json,
+            r#"{"entrypoint":"main.py","args":["--n","3"],"outputs":["out/*"]}"#
+        );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["args"][1], "3");
         assert_eq!(man.effective_interpreter(), "python3");
@@ -177,7 +205,12 @@ mod tests {
 
     #[test]
     fn refuses_what_the_worker_would_misread() {
-        for (arg, needle) in [("a\"b", "'\"'"), ("a\\b", "'\\\\'"), ("tab\t", "U+0009"), ("é", "non-ASCII")] {
+        for (arg, needle) in [
+            ("a\"b", "'\"'"),
+            ("a\\b", "'\\\\'"),
+            ("tab\t", "U+0009"),
+            ("é", "non-ASCII"),
+        ] {
             let mut man = m();
             man.args.push(arg.into());
             let e = man.validate().unwrap_err();

@@ -68,13 +68,20 @@ mod keys {
 
     /// Verifies a base64 signature by a base64 worker id over `message` (RFC 8032, pure Ed25519).
     pub fn verify(worker_id_b64: &str, signature_b64: &str, message: &str) -> bool {
-        let Ok(pk) = B64.decode(worker_id_b64) else { return false };
-        let Ok(sig) = B64.decode(signature_b64) else { return false };
+        let Ok(pk) = B64.decode(worker_id_b64) else {
+            return false;
+        };
+        let Ok(sig) = B64.decode(signature_b64) else {
+            return false;
+        };
         let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(pk), <[u8; 64]>::try_from(sig)) else {
             return false;
         };
-        let Ok(vk) = VerifyingKey::from_bytes(&pk) else { return false };
-        vk.verify(message.as_bytes(), &Signature::from_bytes(&sig)).is_ok()
+        let Ok(vk) = VerifyingKey::from_bytes(&pk) else {
+            return false;
+        };
+        vk.verify(message.as_bytes(), &Signature::from_bytes(&sig))
+            .is_ok()
     }
 
     fn getrandom(buf: &mut [u8]) {
@@ -99,21 +106,38 @@ mod tests {
     }
 
     fn fixture_outputs(s: &StatusBody) -> BTreeMap<String, String> {
-        s.output_files.iter().map(|(k, v)| (k.clone(), v.sha256.clone())).collect()
+        s.output_files
+            .iter()
+            .map(|(k, v)| (k.clone(), v.sha256.clone()))
+            .collect()
     }
 
     #[test]
     fn real_fixture_signature_verifies() {
         let s = fixture_status();
         let w = s.worker_metadata.as_ref().unwrap();
-        let (id, sig) = (w.worker_id.as_deref().unwrap(), w.signature.as_deref().unwrap());
+        let (id, sig) = (
+            w.worker_id.as_deref().unwrap(),
+            w.signature.as_deref().unwrap(),
+        );
         let msg = result_message(&s.job_hash, 0, "0.095498", 13, &fixture_outputs(&s));
         assert!(verify(id, sig, &msg));
         // Any other CPU figure or a changed output hash must fail.
-        assert!(!verify(id, sig, &result_message(&s.job_hash, 0, "0.095499", 13, &fixture_outputs(&s))));
+        assert!(!verify(
+            id,
+            sig,
+            &result_message(&s.job_hash, 0, "0.095499", 13, &fixture_outputs(&s))
+        ));
         let mut outs = fixture_outputs(&s);
-        outs.insert("out/result.txt".into(), crate::hash::sha256_hex(b"tampered"));
-        assert!(!verify(id, sig, &result_message(&s.job_hash, 0, "0.095498", 13, &outs)));
+        outs.insert(
+            "out/result.txt".into(),
+            crate::hash::sha256_hex(b"tampered"),
+        );
+        assert!(!verify(
+            id,
+            sig,
+            &result_message(&s.job_hash, 0, "0.095498", 13, &outs)
+        ));
     }
 
     #[test]
@@ -122,10 +146,17 @@ mod tests {
         let w = s.worker_metadata.as_ref().unwrap();
         let meta = s.execution_metadata.as_ref().unwrap();
         let outs = fixture_outputs(&s);
-        let found = crate::cpu::candidates(meta.cpu_seconds).into_iter().find(|cpu| {
-            let msg = result_message(&s.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outs);
-            verify(w.worker_id.as_deref().unwrap(), w.signature.as_deref().unwrap(), &msg)
-        });
+        let found = crate::cpu::candidates(meta.cpu_seconds)
+            .into_iter()
+            .find(|cpu| {
+                let msg =
+                    result_message(&s.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outs);
+                verify(
+                    w.worker_id.as_deref().unwrap(),
+                    w.signature.as_deref().unwrap(),
+                    &msg,
+                )
+            });
         assert_eq!(found.as_deref(), Some("0.095498"));
     }
 

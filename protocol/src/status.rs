@@ -80,7 +80,8 @@ mod tests {
 
     #[test]
     fn reads_a_queued_status() {
-        let s: StatusBody = serde_json::from_str(r#"{"job_id":"job_1_1","status":"queued"}"#).unwrap();
+        let s: StatusBody =
+            serde_json::from_str(r#"{"job_id":"job_1_1","status":"queued"}"#).unwrap();
         assert!(!is_terminal(&s.status));
         assert!(s.execution_metadata.is_none() && s.output_files.is_empty());
     }

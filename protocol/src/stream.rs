@@ -54,7 +54,9 @@ fn parse_done(s: &str) -> Done {
 
 /// The `[DONE]` line as the worker prints it.
 pub fn format_done(status_word: &str, exit_code: i64, cpu_seconds: f64, memory_mb: u64) -> String {
-    format!("[DONE] Job {status_word} (exit={exit_code}, CPU={cpu_seconds:.6}s, Mem={memory_mb}MB)\n")
+    format!(
+        "[DONE] Job {status_word} (exit={exit_code}, CPU={cpu_seconds:.6}s, Mem={memory_mb}MB)\n"
+    )
 }
 
 #[cfg(test)]
@@ -63,15 +65,27 @@ mod tests {
 
     #[test]
     fn classifies_each_kind() {
-        assert_eq!(classify(b"[STATUS] Job started\n"), StreamMessage::Status("Job started".into()));
-        assert_eq!(classify(b"[STDERR]\nwarn\n"), StreamMessage::Stderr(b"warn\n".to_vec()));
-        assert_eq!(classify(b"hello\n"), StreamMessage::Stdout(b"hello\n".to_vec()));
+        assert_eq!(
+            classify(b"[STATUS] Job started\n"),
+            StreamMessage::Status("Job started".into())
+        );
+        assert_eq!(
+            classify(b"[STDERR]\nwarn\n"),
+            StreamMessage::Stderr(b"warn\n".to_vec())
+        );
+        assert_eq!(
+            classify(b"hello\n"),
+            StreamMessage::Stdout(b"hello\n".to_vec())
+        );
         assert_eq!(
             classify(b"[ERROR] Job not found: x\n"),
             StreamMessage::Error("Job not found: x".into())
         );
         let line = format_done("completed", 0, 0.087581, 13);
-        assert_eq!(line, "[DONE] Job completed (exit=0, CPU=0.087581s, Mem=13MB)\n");
+        assert_eq!(
+            line,
+            "[DONE] Job completed (exit=0, CPU=0.087581s, Mem=13MB)\n"
+        );
         assert_eq!(
             classify(line.as_bytes()),
             StreamMessage::Done(Done {

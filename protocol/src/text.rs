@@ -54,7 +54,8 @@ mod tests {
             stdout: String,
             stderr: String,
         }
-        let l: Logs = serde_json::from_str(include_str!("../fixtures/signed-job/logs.json")).unwrap();
+        let l: Logs =
+            serde_json::from_str(include_str!("../fixtures/signed-job/logs.json")).unwrap();
         assert!(recover_text(&l.stdout).contains("unicode: héllo ✓"));
         assert_eq!(recover_text(&l.stderr), "warn: to stderr\n");
     }

@@ -139,8 +139,16 @@ mod tests {
         let check = "✓".as_bytes();
         let text = all(
             &mut a,
-            &[b"[STATUS] Job status: queued\n", b"[STATUS] Job started\n", b"a\n", b"a\n", &[b'x', check[0]], &check[1..], b"[STDERR]\nwarn\n",
-              b"[DONE] Job completed (exit=0, CPU=0.010000s, Mem=1MB)\n"],
+            &[
+                b"[STATUS] Job status: queued\n",
+                b"[STATUS] Job started\n",
+                b"a\n",
+                b"a\n",
+                &[b'x', check[0]],
+                &check[1..],
+                b"[STDERR]\nwarn\n",
+                b"[DONE] Job completed (exit=0, CPU=0.010000s, Mem=1MB)\n",
+            ],
         );
         assert_eq!(text, "a\na\nx✓warn\n");
         assert_eq!(a.done.as_ref().unwrap().exit_code, Some(0));

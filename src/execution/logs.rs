@@ -50,12 +50,24 @@ struct Logs {
 
 impl LogStream {
     pub fn new(exec: Rc<ExecInner>) -> LogStream {
-        let st = State { phase: Phase::Start, asm: Assembler::default(), queue: VecDeque::new(), socket: None, reconnects: 0 };
-        LogStream { exec, st: Rc::new(RefCell::new(st)) }
+        let st = State {
+            phase: Phase::Start,
+            asm: Assembler::default(),
+            queue: VecDeque::new(),
+            socket: None,
+            reconnects: 0,
+        };
+        LogStream {
+            exec,
+            st: Rc::new(RefCell::new(st)),
+        }
     }
 }
 
-async fn next_chunk(exec: Rc<ExecInner>, st: Rc<RefCell<State>>) -> Result<Option<String>, SdkError> {
+async fn next_chunk(
+    exec: Rc<ExecInner>,
+    st: Rc<RefCell<State>>,
+) -> Result<Option<String>, SdkError> {
     loop {
         let phase = {
             let mut s = st.borrow_mut();
@@ -67,12 +79,22 @@ async fn next_chunk(exec: Rc<ExecInner>, st: Rc<RefCell<State>>) -> Result<Optio
         match phase {
             Phase::End => return Ok(None),
             Phase::Start => {
-                let finished = exec.state.borrow().last.as_ref().map(|s| sandrun_protocol::status::is_terminal(&s.status)).unwrap_or(false);
+                let finished = exec
+                    .state
+                    .borrow()
+                    .last
+                    .as_ref()
+                    .map(|s| sandrun_protocol::status::is_terminal(&s.status))
+                    .unwrap_or(false);
                 if finished || !exec.client.config.stream_logs {
                     st.borrow_mut().phase = Phase::Fallback;
                     continue;
                 }
-                let url = format!("{}/stream/{}", ws_base(&exec.client.config.endpoint), exec.id);
+                let url = format!(
+                    "{}/stream/{}",
+                    ws_base(&exec.client.config.endpoint),
+                    exec.id
+                );
                 let opened = Socket::open(&url).await?;
                 let mut s = st.borrow_mut();
                 match opened {
@@ -112,9 +134,12 @@ async fn next_chunk(exec: Rc<ExecInner>, st: Rc<RefCell<State>>) -> Result<Optio
                             s.socket = None;
                             s.phase = Phase::End;
                             if err.starts_with("Job not found") {
-                                return Err(SdkError::new(Code::NotFound, format!("logs: the worker does not know job {}", exec.id))
-                                    .job(&exec.id)
-                                    .op("logs"));
+                                return Err(SdkError::new(
+                                    Code::NotFound,
+                                    format!("logs: the worker does not know job {}", exec.id),
+                                )
+                                .job(&exec.id)
+                                .op("logs"));
                             }
                             s.phase = Phase::Fallback;
                         }
@@ -124,7 +149,15 @@ async fn next_chunk(exec: Rc<ExecInner>, st: Rc<RefCell<State>>) -> Result<Optio
                     Ok(None) | Err(_) => {
                         sock.close();
                         s.socket = None;
-                        if s.reconnects < RECONNECTS && exec.state.borrow().last.as_ref().map(|l| !sandrun_protocol::status::is_terminal(&l.status)).unwrap_or(true) {
+                        if s.reconnects < RECONNECTS
+                            && exec
+                                .state
+                                .borrow()
+                                .last
+                                .as_ref()
+                                .map(|l| !sandrun_protocol::status::is_terminal(&l.status))
+                                .unwrap_or(true)
+                        {
                             s.reconnects += 1;
                             s.asm.restart();
                             s.phase = Phase::Start;
@@ -139,7 +172,11 @@ async fn next_chunk(exec: Rc<ExecInner>, st: Rc<RefCell<State>>) -> Result<Optio
                 let logs: Logs = exec
                     .client
                     .http
-                    .get_json("logs", &format!("/logs/{}", exec.id), &exec.opts(None, None))
+                    .get_json(
+                        "logs",
+                        &format!("/logs/{}", exec.id),
+                        &exec.opts(None, None),
+                    )
                     .await?;
                 let mut s = st.borrow_mut();
                 let chunks = s.asm.full(&logs.stdout, &logs.stderr);
@@ -156,7 +193,12 @@ impl LogStream {
     #[wasm_bindgen(unchecked_return_type = "Promise<string | undefined>")]
     pub fn next(&self) -> Promise {
         let (exec, st) = (self.exec.clone(), self.st.clone());
-        promise(async move { Ok(next_chunk(exec, st).await?.map(JsValue::from).unwrap_or(JsValue::UNDEFINED)) })
+        promise(async move {
+            Ok(next_chunk(exec, st)
+                .await?
+                .map(JsValue::from)
+                .unwrap_or(JsValue::UNDEFINED))
+        })
     }
 
     /// Stops reading and closes the socket.

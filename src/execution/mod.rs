@@ -111,13 +111,22 @@ pub struct CancelResult {
 }
 
 impl ExecInner {
-    pub fn new(client: Rc<Client>, id: String, expected: Option<Expected>, signal: Option<JsValue>, status: Option<StatusBody>) -> Rc<Self> {
+    pub fn new(
+        client: Rc<Client>,
+        id: String,
+        expected: Option<Expected>,
+        signal: Option<JsValue>,
+        status: Option<StatusBody>,
+    ) -> Rc<Self> {
         Rc::new(ExecInner {
             client,
             id,
             expected,
             signal,
-            state: RefCell::new(ExecState { last: status, ..Default::default() }),
+            state: RefCell::new(ExecState {
+                last: status,
+                ..Default::default()
+            }),
         })
     }
 
@@ -131,12 +140,20 @@ impl ExecInner {
     }
 
     fn terminal(&self) -> Option<StatusBody> {
-        self.state.borrow().last.clone().filter(|s| is_terminal(&s.status))
+        self.state
+            .borrow()
+            .last
+            .clone()
+            .filter(|s| is_terminal(&s.status))
     }
 
     /// Polls `/status` until the job ends. Works when the worker holds each poll until the
     /// running job finishes (the real worker does): a poll may take up to the whole deadline.
-    pub async fn wait_terminal(&self, timeout_ms: Option<f64>, signal: Option<&JsValue>) -> Result<StatusBody> {
+    pub async fn wait_terminal(
+        &self,
+        timeout_ms: Option<f64>,
+        signal: Option<&JsValue>,
+    ) -> Result<StatusBody> {
         if let Some(s) = self.terminal() {
             return Ok(s);
         }
@@ -147,23 +164,49 @@ impl ExecInner {
         let mut failures = 0;
         loop {
             if self.state.borrow().cancelled {
-                return Err(SdkError::new(Code::Cancelled, "the job was cancelled").job(&self.id).op("wait"));
-            }
-            if aborted(signal) {
-                return Err(SdkError::new(Code::Cancelled, "wait was aborted").job(&self.id).op("wait"));
-            }
-            let remaining = deadline - platform::now_ms();
-            if remaining <= 0.0 {
-                return Err(SdkError::new(Code::Timeout, format!("job {} did not finish within {} ms", self.id, crate::convert::num(timeout)))
+                return Err(SdkError::new(Code::Cancelled, "the job was cancelled")
                     .job(&self.id)
                     .op("wait"));
             }
+            if aborted(signal) {
+                return Err(SdkError::new(Code::Cancelled, "wait was aborted")
+                    .job(&self.id)
+                    .op("wait"));
+            }
+            let remaining = deadline - platform::now_ms();
+            if remaining <= 0.0 {
+                return Err(SdkError::new(
+                    Code::Timeout,
+                    format!(
+                        "job {} did not finish within {} ms",
+                        self.id,
+                        crate::convert::num(timeout)
+                    ),
+                )
+                .job(&self.id)
+                .op("wait"));
+            }
             let mut pause = cfg.poll_interval_ms;
-            match self.client.http.get_json::<StatusBody>("status", &format!("/status/{}", self.id), &self.opts(Some(remaining), signal)).await {
+            match self
+                .client
+                .http
+                .get_json::<StatusBody>(
+                    "status",
+                    &format!("/status/{}", self.id),
+                    &self.opts(Some(remaining), signal),
+                )
+                .await
+            {
                 Ok(s) if s.job_id != self.id => {
-                    return Err(SdkError::new(Code::Protocol, format!("asked for job {} and got the status of {}", self.id, s.job_id))
-                        .job(&self.id)
-                        .op("status"))
+                    return Err(SdkError::new(
+                        Code::Protocol,
+                        format!(
+                            "asked for job {} and got the status of {}",
+                            self.id, s.job_id
+                        ),
+                    )
+                    .job(&self.id)
+                    .op("status"))
                 }
                 Ok(s) => {
                     failures = 0;
@@ -184,7 +227,9 @@ impl ExecInner {
                 Err(e) => return Err(e),
             }
             let remaining = deadline - platform::now_ms();
-            platform::sleep(pause.min(remaining.max(0.0)), signal).await.map_err(|e| e.job(&self.id).op("wait"))?;
+            platform::sleep(pause.min(remaining.max(0.0)), signal)
+                .await
+                .map_err(|e| e.job(&self.id).op("wait"))?;
         }
     }
 
@@ -203,7 +248,16 @@ impl ExecInner {
             outputs: s
                 .output_files
                 .iter()
-                .map(|(k, v)| (k.clone(), OutputInfo { size: v.size_bytes as f64, sha256: v.sha256.clone(), kind: v.kind.clone() }))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        OutputInfo {
+                            size: v.size_bytes as f64,
+                            sha256: v.sha256.clone(),
+                            kind: v.kind.clone(),
+                        },
+                    )
+                })
                 .collect(),
             verification: None,
         }
@@ -219,7 +273,11 @@ impl ExecInner {
                 let js = crate::convert::to_js(&report).unwrap_or(JsValue::UNDEFINED);
                 return Err(SdkError::new(
                     Code::Verification,
-                    format!("job {}'s result failed verification: {}", self.id, report.problems.join("; ")),
+                    format!(
+                        "job {}'s result failed verification: {}",
+                        self.id,
+                        report.problems.join("; ")
+                    ),
                 )
                 .job(&self.id)
                 .op("wait")
@@ -235,26 +293,46 @@ impl ExecInner {
         // Never an empty path: `GET /download/{id}` returns the whole job folder and deletes the job.
         check_path("path", path).map_err(|e| SdkError::field(e.field, e.problem).op("download"))?;
         if path.contains(' ') {
-            return Err(SdkError::new(Code::Unsupported, format!("{path:?}: the Sandrun worker cannot serve file names with spaces"))
-                .op("download")
-                .job(&self.id));
+            return Err(SdkError::new(
+                Code::Unsupported,
+                format!("{path:?}: the Sandrun worker cannot serve file names with spaces"),
+            )
+            .op("download")
+            .job(&self.id));
         }
         let status = self.wait_terminal(None, None).await?;
         let Some(expected) = status.output_files.get(path) else {
             let known: Vec<&str> = status.output_files.keys().map(String::as_str).collect();
-            return Err(SdkError::new(Code::NotFound, format!("{path:?} is not an output of job {} (outputs: {})", self.id, known.join(", ")))
-                .op("download")
-                .job(&self.id));
+            return Err(SdkError::new(
+                Code::NotFound,
+                format!(
+                    "{path:?} is not an output of job {} (outputs: {})",
+                    self.id,
+                    known.join(", ")
+                ),
+            )
+            .op("download")
+            .job(&self.id));
         };
         let res = self
             .client
             .http
-            .send("download", "GET", &format!("/download/{}/{}", self.id, path), None, &self.opts(None, None))
+            .send(
+                "download",
+                "GET",
+                &format!("/download/{}/{}", self.id, path),
+                None,
+                &self.opts(None, None),
+            )
             .await
             .map_err(|e| {
                 // The real worker answers a missing file with 500.
                 if e.context.status == Some(500) {
-                    SdkError { code: Code::NotFound, retryable: false, ..e }
+                    SdkError {
+                        code: Code::NotFound,
+                        retryable: false,
+                        ..e
+                    }
                 } else {
                     e
                 }
@@ -265,7 +343,10 @@ impl ExecInner {
         if !ok {
             return Err(SdkError::new(
                 Code::Verification,
-                format!("{path}: downloaded bytes have sha256 {actual}, but the worker reported {}", expected.sha256),
+                format!(
+                    "{path}: downloaded bytes have sha256 {actual}, but the worker reported {}",
+                    expected.sha256
+                ),
             )
             .op("download")
             .job(&self.id));
@@ -304,7 +385,10 @@ impl JobExecution {
         if st.cancelled {
             return "cancelled".into();
         }
-        st.last.as_ref().map(|s| s.status.clone()).unwrap_or_else(|| "queued".into())
+        st.last
+            .as_ref()
+            .map(|s| s.status.clone())
+            .unwrap_or_else(|| "queued".into())
     }
 
     /// The job hash computed locally before submission (`undefined` for a re-attached job).
@@ -321,7 +405,9 @@ impl JobExecution {
         let inner = self.inner.clone();
         promise(async move {
             let opts = match options {
-                Some(o) => o.to_rust().map_err(|e| SdkError::field("wait options", e.to_string()))?,
+                Some(o) => o
+                    .to_rust()
+                    .map_err(|e| SdkError::field("wait options", e.to_string()))?,
                 None => WaitOptions::default(),
             };
             ts(&inner.wait(opts).await?)
@@ -333,7 +419,15 @@ impl JobExecution {
     pub fn refresh(&self) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let s: StatusBody = inner.client.http.get_json("status", &format!("/status/{}", inner.id), &inner.opts(Some(inner.client.config.timeout_ms), None)).await?;
+            let s: StatusBody = inner
+                .client
+                .http
+                .get_json(
+                    "status",
+                    &format!("/status/{}", inner.id),
+                    &inner.opts(Some(inner.client.config.timeout_ms), None),
+                )
+                .await?;
             let status = s.status.clone();
             inner.state.borrow_mut().last = Some(s);
             Ok(status.into())
@@ -372,7 +466,11 @@ impl JobExecution {
             let out = Object::new();
             for path in s.output_files.keys() {
                 let bytes = inner.download(path).await?;
-                let _ = Reflect::set(&out, &path.as_str().into(), &Uint8Array::from(bytes.as_slice()));
+                let _ = Reflect::set(
+                    &out,
+                    &path.as_str().into(),
+                    &Uint8Array::from(bytes.as_slice()),
+                );
             }
             Ok(out.into())
         })
@@ -391,7 +489,11 @@ impl JobExecution {
             let written = js_sys::Array::new();
             for path in s.output_files.keys() {
                 let bytes = inner.download(path).await?;
-                written.push(&platform::write_file_inside(&dir, path, &bytes).await?.into());
+                written.push(
+                    &platform::write_file_inside(&dir, path, &bytes)
+                        .await?
+                        .into(),
+                );
             }
             Ok(written.into())
         })
@@ -403,7 +505,17 @@ impl JobExecution {
     pub fn cancel(&self) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let res = inner.client.http.send("cancel", "DELETE", &format!("/jobs/{}", inner.id), None, &inner.opts(None, None)).await;
+            let res = inner
+                .client
+                .http
+                .send(
+                    "cancel",
+                    "DELETE",
+                    &format!("/jobs/{}", inner.id),
+                    None,
+                    &inner.opts(None, None),
+                )
+                .await;
             inner.state.borrow_mut().cancelled = true;
             ts(&match res {
                 Ok(_) => CancelResult { stopped_on_server: true, message: format!("job {} was stopped", inner.id) },
@@ -422,7 +534,9 @@ impl JobExecution {
         let inner = self.inner.clone();
         promise(async move {
             let opts = match options {
-                Some(o) => o.to_rust().map_err(|e| SdkError::field("verify options", e.to_string()))?,
+                Some(o) => o
+                    .to_rust()
+                    .map_err(|e| SdkError::field("verify options", e.to_string()))?,
                 None => verify::VerifyOptions::default(),
             };
             ts(&verify::verify(&inner, opts.download_outputs.unwrap_or(false)).await?)

@@ -1,7 +1,7 @@
-//! gzip (RFC 1952) around miniz_oxide's deflate, with a zero mtime so output is deterministic.
+//! gzip (RFC 1952) around our deflate, with a zero mtime so output is deterministic.
 
 pub fn compress(data: &[u8]) -> Vec<u8> {
-    let deflated = miniz_oxide::deflate::compress_to_vec(data, 6);
+    let deflated = super::deflate::compress(data);
     let mut out = Vec::with_capacity(deflated.len() + 18);
     // magic, CM=deflate, no flags, mtime 0, XFL 0, OS 255 (unknown)
     out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
@@ -18,7 +18,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

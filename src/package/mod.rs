@@ -2,6 +2,7 @@
 //! tar of the job tree and the manifest JSON, in one multipart body — plus the job hash the worker
 //! will sign, computed here before anything is sent.
 
+mod deflate;
 mod gzip;
 mod multipart;
 mod tar;
@@ -22,7 +23,10 @@ pub struct Package {
 /// Packs `files` (path → bytes, byte-ordered) with a validated `manifest`. Deterministic: the same
 /// inputs give the same bytes.
 pub fn package(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Package {
-    let entry_bytes = files.get(&manifest.entrypoint).map(Vec::as_slice).unwrap_or_default();
+    let entry_bytes = files
+        .get(&manifest.entrypoint)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let job_hash = job_hash(
         &manifest.entrypoint,
         manifest.effective_interpreter(),
@@ -31,14 +35,28 @@ pub fn package(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Packag
         entry_bytes,
     );
     let tar = tar::write(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
-    Package { archive: gzip::compress(&tar), manifest_json: manifest.to_json(), job_hash }
+    Package {
+        archive: gzip::compress(&tar),
+        manifest_json: manifest.to_json(),
+        job_hash,
+    }
 }
 
 impl Package {
     pub fn multipart(&self) -> Multipart {
         Multipart::new(&[
-            multipart::Part { name: "files", filename: Some("job.tar.gz"), content_type: Some("application/gzip"), body: &self.archive },
-            multipart::Part { name: "manifest", filename: None, content_type: None, body: self.manifest_json.as_bytes() },
+            multipart::Part {
+                name: "files",
+                filename: Some("job.tar.gz"),
+                content_type: Some("application/gzip"),
+                body: &self.archive,
+            },
+            multipart::Part {
+                name: "manifest",
+                filename: None,
+                content_type: None,
+                body: self.manifest_json.as_bytes(),
+            },
         ])
     }
 }

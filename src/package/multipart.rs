@@ -44,7 +44,10 @@ impl Multipart {
             body.extend_from_slice(b"\r\n");
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        Multipart { content_type: format!("multipart/form-data; boundary={boundary}"), body }
+        Multipart {
+            content_type: format!("multipart/form-data; boundary={boundary}"),
+            body,
+        }
     }
 }
 
@@ -59,12 +62,27 @@ mod tests {
     #[test]
     fn parts_are_framed_as_the_worker_reads_them() {
         let m = Multipart::new(&[
-            Part { name: "files", filename: Some("job.tar.gz"), content_type: Some("application/gzip"), body: b"TAR" },
-            Part { name: "manifest", filename: None, content_type: None, body: b"{}" },
+            Part {
+                name: "files",
+                filename: Some("job.tar.gz"),
+                content_type: Some("application/gzip"),
+                body: b"TAR",
+            },
+            Part {
+                name: "manifest",
+                filename: None,
+                content_type: None,
+                body: b"{}",
+            },
         ]);
-        let b = m.content_type.strip_prefix("multipart/form-data; boundary=").unwrap();
+        let b = m
+            .content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
         let text = String::from_utf8(m.body.clone()).unwrap();
-        assert!(text.starts_with(&format!("--{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"job.tar.gz\"\r\n")));
+        assert!(text.starts_with(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"job.tar.gz\"\r\n"
+        )));
         assert!(text.contains("name=\"manifest\"\r\n\r\n{}\r\n"));
         assert!(text.ends_with(&format!("--{b}--\r\n")));
     }

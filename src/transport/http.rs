@@ -55,14 +55,24 @@ impl Http {
         };
         let res = match platform::request(req).await.map_err(tag)? {
             Ok(res) => res,
-            Err(Failure::Aborted) => return Err(tag(SdkError::new(Code::Cancelled, format!("{op} was aborted")))),
+            Err(Failure::Aborted) => {
+                return Err(tag(SdkError::new(
+                    Code::Cancelled,
+                    format!("{op} was aborted"),
+                )))
+            }
             Err(Failure::TimedOut) => {
-                return Err(tag(SdkError::new(Code::Timeout, format!("{op}: no answer from {} in time", self.endpoint))))
+                return Err(tag(SdkError::new(
+                    Code::Timeout,
+                    format!("{op}: no answer from {} in time", self.endpoint),
+                )))
             }
             Err(Failure::Network(cause)) => {
-                return Err(tag(
-                    SdkError::new(Code::Network, format!("{op}: could not reach {}: {cause}", self.endpoint)).cause(cause),
-                ))
+                return Err(tag(SdkError::new(
+                    Code::Network,
+                    format!("{op}: could not reach {}: {cause}", self.endpoint),
+                )
+                .cause(cause)))
             }
         };
         if (200..300).contains(&res.status) {
@@ -73,10 +83,16 @@ impl Http {
 
     /// GET `path` and read its JSON as `T`; an answer of another shape (the real worker answers
     /// unknown GET paths with its info body) is a `PROTOCOL` error.
-    pub async fn get_json<T: DeserializeOwned>(&self, op: &'static str, path: &str, opts: &CallOpts) -> Result<T> {
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        path: &str,
+        opts: &CallOpts,
+    ) -> Result<T> {
         // The generic part stays out of the async state machine, which is then shared by all T.
         let value = self.get_value(op, path, opts).await?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| self.wrong_shape(op, path, opts, &e.to_string()))
+        serde_wasm_bindgen::from_value(value)
+            .map_err(|e| self.wrong_shape(op, path, opts, &e.to_string()))
     }
 
     async fn get_value(&self, op: &'static str, path: &str, opts: &CallOpts) -> Result<JsValue> {
@@ -87,7 +103,10 @@ impl Http {
     fn wrong_shape(&self, op: &'static str, path: &str, opts: &CallOpts, why: &str) -> SdkError {
         let e = SdkError::new(
             Code::Protocol,
-            format!("{op}: {}{path} answered with something else than expected ({why})", self.endpoint),
+            format!(
+                "{op}: {}{path} answered with something else than expected ({why})",
+                self.endpoint
+            ),
         )
         .op(op)
         .endpoint(&self.endpoint);
@@ -115,17 +134,29 @@ struct ErrorBody {
 fn status_error(op: &'static str, res: &platform::Response) -> SdkError {
     let text = parse_json::<ErrorBody>(&res.body)
         .map(|b| sandrun_protocol::text::recover_text(&b.error))
-        .unwrap_or_else(|_| String::from_utf8_lossy(&res.body).chars().take(200).collect());
+        .unwrap_or_else(|_| {
+            String::from_utf8_lossy(&res.body)
+                .chars()
+                .take(200)
+                .collect()
+        });
     let mut e = match res.status {
         404 => SdkError::new(Code::NotFound, format!("{op}: not found ({text})")),
         429 => {
-            let mut e = SdkError::new(Code::RateLimited, format!("{op}: rate limited by the worker: {text}"));
+            let mut e = SdkError::new(
+                Code::RateLimited,
+                format!("{op}: rate limited by the worker: {text}"),
+            );
             e.context.retry_after_ms = retry_after_ms(res.header("Retry-After"), &text);
             e
         }
-        413 => SdkError::new(Code::Http, format!("{op}: the worker refused the request as too large (over 100 MiB)"))
-            .retryable(false),
-        s => SdkError::new(Code::Http, format!("{op}: the worker answered {s}: {text}")).retryable(s >= 500),
+        413 => SdkError::new(
+            Code::Http,
+            format!("{op}: the worker refused the request as too large (over 100 MiB)"),
+        )
+        .retryable(false),
+        s => SdkError::new(Code::Http, format!("{op}: the worker answered {s}: {text}"))
+            .retryable(s >= 500),
     };
     e.context.status = Some(res.status);
     e.cause(text)

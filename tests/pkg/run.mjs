@@ -174,8 +174,10 @@ test('vite: a Vite production build of a page using the package runs a job', asy
   check(await runPage(`${origin}/index.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'vite');
 });
 const tsc = () => [join(tools, 'typescript', 'bin', 'tsc')];
-test('types: typed usage compiles with tsc --strict (bundler and nodenext resolution)', async () => {
-  for (const cfg of ['tsconfig.usage.json', 'tsconfig.usage-node.json']) {
+test('types: typed usage compiles with tsc --strict (bundler, nodenext ESM, nodenext CommonJS)', async () => {
+  // The CommonJS check compiles the same usage as a .cts file: it resolves the "require" types.
+  cpSync(join(ctx.consumer, 'types', 'usage.ts'), join(ctx.consumer, 'types', 'usage.cts'));
+  for (const cfg of ['tsconfig.usage.json', 'tsconfig.usage-node.json', 'tsconfig.usage-cjs.json']) {
     const r = run(process.execPath, [...tsc(), '-p', join(ctx.consumer, 'types', cfg)], { cwd: ctx.consumer });
     if (r.code !== 0) throw new Error(`tsc -p ${cfg} failed on usage.ts:\n${r.out.slice(-4000)}`);
   }
