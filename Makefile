@@ -7,10 +7,9 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # The dev node binary used by the demo and the tests (debug: shares the build with cargo test;
-# its dependencies are optimised by [profile.dev.package."*"]).
+# its dependencies are optimised by [profile.dev.package."*"]). DEVNODE_PROFILE=release also works.
 DEVNODE_PROFILE ?= debug
 DEVNODE := target/$(DEVNODE_PROFILE)/sandrun-devnode
-DEVNODE_BUILD_FLAGS := $(if $(filter release,$(DEVNODE_PROFILE)),--release,)
 export DEVNODE
 DEMO_PORT ?= 8443
 BENCH_PORT ?= 18450
@@ -36,8 +35,16 @@ wasm: $(call DEPS,setup)
 pkg: wasm
 	@node scripts/assemble-pkg.mjs
 
+# Built by `cargo test --no-run`, so that the dev node and the native tests share one build (a
+# plain `cargo build -p sandrun-devnode` unifies other features and recompiles most crates).
 devnode: setup
-	@cargo build -q $(DEVNODE_BUILD_FLAGS) -p sandrun-devnode
+ifeq ($(DEVNODE_PROFILE),release)
+	@cargo build -q --release -p sandrun-devnode
+else
+	@cargo test -q --workspace --no-run 2>/dev/null || { \
+	  echo "devnode: the workspace's tests do not build (make test-native shows why); building the dev node alone"; \
+	  cargo build -q -p sandrun-devnode; }
+endif
 
 # Starts `sandrun-devnode all` unless something already listens on DEMO_PORT, runs the example,
 # and stops the node it started.

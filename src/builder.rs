@@ -4,18 +4,18 @@
 //! that has any.
 
 use crate::client::Client;
+use crate::convert::Reader;
 use crate::error::{Code, FieldProblem, Result, SdkError};
 use crate::execution::{ExecInner, Expected, JobExecution};
 use crate::package::package;
 use crate::platform;
 use crate::spec::{FileSource, GpuSpec, JobDraft, ResolvedJob};
-use crate::transport::CallOpts;
+use crate::transport::{wire, CallOpts};
 use js_sys::{Array, ArrayBuffer, Object, Promise, Reflect, Uint8Array};
+use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::StatusBody;
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::rc::Rc;
-use tsify::{Ts, Tsify};
+use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -26,8 +26,7 @@ pub struct JobBuilder {
 }
 
 /// Options for `code()`.
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Tsify)]
 pub struct CodeOptions {
     /// The file name the code is stored under (default `main.py`).
     #[tsify(optional)]
@@ -35,8 +34,7 @@ pub struct CodeOptions {
 }
 
 /// Options for `directory()`.
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Tsify)]
 pub struct DirectoryOptions {
     /// Put the folder's files under this path in the job (default: at the top).
     #[tsify(optional)]
@@ -66,17 +64,16 @@ fn content(field: &str, v: &JsValue) -> std::result::Result<FileSource, FieldPro
     })
 }
 
-fn ts_arg<T>(field: &str, v: Option<Ts<T>>) -> std::result::Result<Option<T>, FieldProblem>
-where
-    T: Tsify + serde::de::DeserializeOwned,
-    T::JsType: Clone,
-{
-    v.map(|v| v.to_rust())
-        .transpose()
-        .map_err(|e| FieldProblem {
-            field: field.into(),
-            message: e.to_string(),
-        })
+/// Reads a one-string options object (`{ filename }`, `{ prefix }`), problems kept.
+fn option_string(
+    v: Option<JsValue>,
+    what: &'static str,
+    key: &str,
+) -> (Option<String>, Vec<FieldProblem>) {
+    let mut r = Reader::new(&v.unwrap_or(JsValue::UNDEFINED), what);
+    r.only(&[key]);
+    let value = r.string(key);
+    (value, r.problems)
 }
 
 impl JobBuilder {
@@ -101,8 +98,8 @@ impl JobBuilder {
     }
 
     /// Reads every Blob and folder: the job's final files.
-    async fn resolve_files(draft: &JobDraft) -> Result<BTreeMap<String, Vec<u8>>> {
-        let mut files = BTreeMap::new();
+    async fn resolve_files(draft: &JobDraft) -> Result<SortedMap<Vec<u8>>> {
+        let mut files = SortedMap::new();
         for (dir, prefix) in &draft.directories {
             for (rel, bytes) in platform::read_directory(dir).await? {
                 files.insert(format!("{prefix}{rel}"), bytes);
@@ -111,7 +108,7 @@ impl JobBuilder {
         for (path, src) in &draft.files {
             let bytes = match src {
                 FileSource::Bytes(b) => b.to_vec(),
-                FileSource::Blob(blob) => platform::read_blob(blob).await.map_err(|e| {
+                FileSource::Blob(blob) => platform::read_blob(&blob).await.map_err(|e| {
                     SdkError::field(
                         format!("files[{path:?}]"),
                         format!("could not be read: {e}"),
@@ -158,22 +155,18 @@ impl JobBuilder {
                 &opts,
             )
             .await?;
-        #[derive(Deserialize)]
-        struct Submitted {
-            job_id: String,
-            #[serde(default)]
-            status: Option<String>,
-        }
-        let sub: Submitted = crate::transport::parse_json(&res.body).map_err(|why| {
+        let answer = crate::transport::parse_value(&res.body)
+            .map_err(String::from)
+            .and_then(|v| Ok((wire::required(&v, "job_id")?, wire::string(&v, "status"))));
+        let (job_id, job_status) = answer.map_err(|why| {
             SdkError::new(
                 Code::Protocol,
                 format!("submit: the worker's answer has no job id ({why})"),
             )
             .op("submit")
         })?;
-        if sub.job_id.is_empty()
-            || !sub
-                .job_id
+        if job_id.is_empty()
+            || !job_id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         {
@@ -181,14 +174,14 @@ impl JobBuilder {
                 Code::Protocol,
                 format!(
                     "submit: the worker returned an unusable job id {:?}",
-                    sub.job_id
+                    job_id
                 ),
             )
             .op("submit"));
         }
         let status = StatusBody {
-            job_id: sub.job_id.clone(),
-            status: sub.status.unwrap_or_else(|| "queued".into()),
+            job_id: job_id.clone(),
+            status: job_status.unwrap_or_else(|| "queued".into()),
             queue_position: None,
             execution_metadata: None,
             job_hash: String::new(),
@@ -197,7 +190,7 @@ impl JobBuilder {
         };
         let inner = ExecInner::new(
             client,
-            sub.job_id,
+            job_id,
             Some(Expected {
                 job_hash: pkg.job_hash,
             }),
@@ -219,13 +212,15 @@ fn aborted(signal: Option<&JsValue>) -> bool {
 impl JobBuilder {
     /// Adds source code as a file (default name `main.py`) and makes it the entrypoint unless
     /// one is set.
-    pub fn code(&self, source: String, options: Option<Ts<CodeOptions>>) -> JobBuilder {
-        let opts = match ts_arg("code options", options) {
-            Ok(o) => o.unwrap_or_default(),
-            Err(p) => return self.problem(p),
-        };
-        let name = opts.filename.unwrap_or_else(|| "main.py".into());
+    pub fn code(
+        &self,
+        source: String,
+        #[wasm_bindgen(unchecked_param_type = "CodeOptions")] options: Option<JsValue>,
+    ) -> JobBuilder {
+        let (filename, problems) = option_string(options, "code options.", "filename");
+        let name = filename.unwrap_or_else(|| "main.py".into());
         self.with(|d| {
+            d.problems.extend(problems);
             d.files.insert(
                 name.clone(),
                 FileSource::Bytes(Rc::from(source.into_bytes())),
@@ -317,14 +312,18 @@ impl JobBuilder {
     }
 
     /// Node: adds every file under a folder (read at submit).
-    pub fn directory(&self, path: String, options: Option<Ts<DirectoryOptions>>) -> JobBuilder {
-        let prefix = match ts_arg("directory options", options) {
-            Ok(o) => o
-                .and_then(|o| o.prefix)
-                .map(|p| format!("{}/", p.trim_end_matches('/')))
-                .unwrap_or_default(),
-            Err(p) => return self.problem(p),
-        };
+    pub fn directory(
+        &self,
+        path: String,
+        #[wasm_bindgen(unchecked_param_type = "DirectoryOptions")] options: Option<JsValue>,
+    ) -> JobBuilder {
+        let (prefix, problems) = option_string(options, "directory options.", "prefix");
+        if let Some(p) = problems.into_iter().next() {
+            return self.problem(p);
+        }
+        let prefix = prefix
+            .map(|p| format!("{}/", p.trim_end_matches('/')))
+            .unwrap_or_default();
         if !platform::has("readDirectory") {
             return self.problem(FieldProblem {
                 field: format!("directory({path:?})"),
@@ -389,7 +388,7 @@ impl JobBuilder {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, string>")] vars: JsValue,
     ) -> JobBuilder {
-        let mut map = BTreeMap::new();
+        let mut map = SortedMap::new();
         let mut problems = Vec::new();
         if vars.is_object() {
             for pair in Object::entries(vars.unchecked_ref()).iter() {
@@ -428,14 +427,22 @@ impl JobBuilder {
     }
 
     /// GPU request `{ type, memory, count }` (kept in the spec; the Sandrun worker has no GPUs).
-    pub fn gpu(&self, gpu: Ts<GpuSpec>) -> JobBuilder {
-        match gpu.to_rust() {
-            Ok(g) => self.with(|d| d.gpu = Some(g)),
-            Err(e) => self.problem(FieldProblem {
-                field: "gpu".into(),
-                message: e.to_string(),
-            }),
-        }
+    pub fn gpu(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "GpuSpec")] gpu: JsValue,
+    ) -> JobBuilder {
+        let mut r = Reader::new(&gpu, "gpu.");
+        r.only(&["type", "memory", "count"]);
+        let g = GpuSpec {
+            kind: r.string("type"),
+            memory: r.number("memory"),
+            count: r.number("count"),
+        };
+        let problems = r.problems;
+        self.with(|d| {
+            d.gpu = Some(g);
+            d.problems.extend(problems);
+        })
     }
 
     /// An `AbortSignal` that cancels submission and every later wait of this job.

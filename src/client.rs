@@ -6,11 +6,11 @@ use crate::config::{ResolvedConfig, SandrunConfig};
 use crate::convert::to_js_value;
 use crate::error::SdkError;
 use crate::execution::{ExecInner, JobExecution};
-use crate::transport::{CallOpts, Http};
+use crate::transport::{wire, CallOpts, Http};
 use js_sys::Promise;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
-use tsify::{Ts, Tsify};
+use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -25,7 +25,7 @@ pub struct Sandrun {
 }
 
 /// `health()`'s answer.
-#[derive(Debug, Clone, Serialize, Deserialize, Tsify)]
+#[derive(Debug, Clone, Serialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     pub endpoint: String,
@@ -37,11 +37,16 @@ pub struct Health {
     pub trusted: Option<bool>,
 }
 
-#[derive(Deserialize)]
 struct HealthBody {
     status: String,
-    #[serde(default)]
     worker_id: Option<String>,
+}
+
+fn read_health(v: &JsValue, _bytewise: bool) -> Result<HealthBody, String> {
+    Ok(HealthBody {
+        status: wire::required(v, "status")?,
+        worker_id: wire::string(v, "worker_id"),
+    })
 }
 
 impl Sandrun {
@@ -61,11 +66,11 @@ impl Sandrun {
 impl Sandrun {
     /// Makes a client. Contacts nothing: bad config fails here, unreachable servers on first use.
     #[wasm_bindgen(unchecked_return_type = "Promise<Sandrun>")]
-    pub fn create(config: Option<Ts<SandrunConfig>>) -> Promise {
-        let made = match config.map(|c| c.to_rust()).transpose() {
-            Ok(c) => Sandrun::from_config(c.unwrap_or_default()),
-            Err(e) => Err(SdkError::field("config", e.to_string()).op("create")),
-        };
+    pub fn create(
+        #[wasm_bindgen(unchecked_param_type = "SandrunConfig")] config: Option<JsValue>,
+    ) -> Promise {
+        let made = SandrunConfig::from_js(&config.unwrap_or(JsValue::UNDEFINED))
+            .and_then(Sandrun::from_config);
         match made {
             Ok(s) => Promise::resolve(&JsValue::from(s)),
             Err(e) => Promise::reject(&e.into_js()),
@@ -105,7 +110,7 @@ impl Sandrun {
         future_to_promise(async move {
             let body: HealthBody = client
                 .http
-                .get_json("health", "/health", &CallOpts::default())
+                .get_json("health", "/health", &CallOpts::default(), read_health)
                 .await
                 .map_err(SdkError::into_js)?;
             let keys = &client.config.trusted_workers;

@@ -1,12 +1,14 @@
 //! Client configuration: every field, its default, and its checks in one place.
 
+use crate::convert::Reader;
 use crate::error::{FieldProblem, Result, SdkError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tsify::Tsify;
+use wasm_bindgen::JsValue;
 
 /// Options for `Sandrun.create(config)`. Every field is optional.
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Tsify)]
+#[serde(rename_all = "camelCase")]
 pub struct SandrunConfig {
     /// Base URL of the Sandrun worker, e.g. `http://127.0.0.1:8443` (the default).
     #[tsify(optional)]
@@ -50,6 +52,31 @@ pub struct ResolvedConfig {
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8443";
 
 impl SandrunConfig {
+    /// Reads the options object given to `Sandrun.create` (unknown keys are errors: a typo
+    /// should not silently fall back to a default).
+    pub fn from_js(v: &JsValue) -> Result<SandrunConfig> {
+        let mut r = Reader::new(v, "config.");
+        r.only(&[
+            "endpoint",
+            "trustedWorkers",
+            "requireVerified",
+            "pollIntervalMs",
+            "timeoutMs",
+            "requestTimeoutMs",
+            "streamLogs",
+        ]);
+        let c = SandrunConfig {
+            endpoint: r.string("endpoint"),
+            trusted_workers: r.strings("trustedWorkers"),
+            require_verified: r.boolean("requireVerified"),
+            poll_interval_ms: r.number("pollIntervalMs"),
+            timeout_ms: r.number("timeoutMs"),
+            request_timeout_ms: r.number("requestTimeoutMs"),
+            stream_logs: r.boolean("streamLogs"),
+        };
+        r.finish(c).map_err(|e| e.op("create"))
+    }
+
     pub fn resolve(self) -> Result<ResolvedConfig> {
         let mut problems = Vec::new();
         let mut bad = |field: &str, message: String| {

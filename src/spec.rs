@@ -4,8 +4,8 @@
 use crate::convert::num;
 use crate::error::{FieldProblem, Result, SdkError};
 use sandrun_protocol::manifest::{check_path, Manifest};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use sandrun_protocol::map::SortedMap;
+use serde::Serialize;
 use std::rc::Rc;
 use tsify::Tsify;
 use wasm_bindgen::JsValue;
@@ -19,8 +19,8 @@ pub enum FileSource {
 }
 
 /// GPU request. Kept in the spec for schedulers that honour it; the Sandrun worker ignores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[serde(rename_all = "camelCase")]
 pub struct GpuSpec {
     /// e.g. `"A100"`.
     #[tsify(optional)]
@@ -38,7 +38,7 @@ pub struct GpuSpec {
 /// Everything the builder collected. Cheap to clone: file bytes are shared.
 #[derive(Clone, Default)]
 pub struct JobDraft {
-    pub files: BTreeMap<String, FileSource>,
+    pub files: SortedMap<FileSource>,
     /// Node folders to read at submit, with the prefix they go under.
     pub directories: Vec<(String, String)>,
     pub entrypoint: Option<String>,
@@ -46,7 +46,7 @@ pub struct JobDraft {
     pub environment: Option<String>,
     pub args: Vec<String>,
     pub outputs: Vec<String>,
-    pub env: BTreeMap<String, String>,
+    pub env: SortedMap<String>,
     pub timeout_ms: Option<f64>,
     pub memory_mb: Option<f64>,
     pub gpu: Option<GpuSpec>,
@@ -66,7 +66,7 @@ pub struct JobSpec {
     pub args: Vec<String>,
     pub outputs: Vec<String>,
     /// Environment variables (not applied by the Sandrun worker; kept for schedulers that do).
-    pub env: BTreeMap<String, String>,
+    pub env: SortedMap<String>,
     pub timeout_ms: Option<f64>,
     pub memory_mb: Option<f64>,
     pub gpu: Option<GpuSpec>,
@@ -269,13 +269,13 @@ impl JobDraft {
 
 /// A job ready to package: every file read, every rule checked.
 pub struct ResolvedJob {
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: SortedMap<Vec<u8>>,
     pub manifest: Manifest,
 }
 
 impl ResolvedJob {
     /// Checks the final file list (after folders and Blobs were read).
-    pub fn check(draft: &JobDraft, files: BTreeMap<String, Vec<u8>>) -> Result<ResolvedJob> {
+    pub fn check(draft: &JobDraft, files: SortedMap<Vec<u8>>) -> Result<ResolvedJob> {
         let mut full = draft.clone();
         full.files = files
             .iter()
@@ -364,10 +364,10 @@ mod tests {
     #[test]
     fn resolved_job_checks_size_and_entrypoint() {
         let d = draft();
-        let mut files = BTreeMap::new();
+        let mut files = SortedMap::new();
         files.insert("main.py".to_string(), b"print(1)".to_vec());
         assert!(ResolvedJob::check(&d, files).is_ok());
-        let e = ResolvedJob::check(&d, BTreeMap::new()).err().unwrap();
+        let e = ResolvedJob::check(&d, SortedMap::new()).err().unwrap();
         assert_eq!(e.code, crate::error::Code::Validation);
     }
 }

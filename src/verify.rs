@@ -6,15 +6,14 @@ use crate::error::{Code, Result, SdkError};
 use crate::execution::ExecInner;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use sandrun_protocol::{b64, cpu, hash::is_sha256_hex, signing::result_message};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use std::rc::Rc;
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Tsify)]
+#[serde(rename_all = "camelCase")]
 pub struct VerifyOptions {
     /// Download every output and check its bytes (default: check only those already downloaded).
     #[tsify(optional)]
@@ -70,6 +69,17 @@ pub struct OutputCheck {
     pub matches: Option<bool>,
 }
 
+impl VerifyOptions {
+    pub fn from_js(v: &JsValue) -> Result<VerifyOptions> {
+        let mut r = crate::convert::Reader::new(v, "verify options.");
+        r.only(&["downloadOutputs"]);
+        let o = VerifyOptions {
+            download_outputs: r.boolean("downloadOutputs"),
+        };
+        r.finish(o).map_err(|e| e.op("verify"))
+    }
+}
+
 pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<VerificationReport> {
     let status = exec.wait_terminal(None, None).await?;
     let mut problems = Vec::new();
@@ -87,11 +97,6 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
         problems.push("the worker reported no valid job hash".into());
     }
 
-    let outputs: BTreeMap<String, String> = status
-        .output_files
-        .iter()
-        .map(|(k, v)| (k.clone(), v.sha256.clone()))
-        .collect();
     let worker = status.worker_metadata.clone();
     let worker_id = worker.as_ref().and_then(|w| w.worker_id.clone());
     let mut signature = SignatureCheck {
@@ -125,7 +130,10 @@ pub async fn verify(exec: &Rc<ExecInner>, download_outputs: bool) -> Result<Veri
                             meta.exit_code,
                             cpu,
                             meta.memory_peak_mb,
-                            &outputs,
+                            status
+                                .output_files
+                                .iter()
+                                .map(|(k, f)| (k.as_str(), f.sha256.as_str())),
                         )
                     };
                     let mut found = find_signed(

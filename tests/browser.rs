@@ -2,6 +2,7 @@
 //! WebSocket, WebCrypto), from the runner's page — another origin than the dev node, so every
 //! request crosses CORS — against the dev node in default and `--compat` mode.
 //! Scenarios: tests/common/mod.rs. Run by scripts/test-wasm.sh (`make test-wasm-browser`).
+#![cfg(target_arch = "wasm32")] // wasm-bindgen-test suites: nothing to run natively
 
 mod common;
 

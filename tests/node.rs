@@ -1,6 +1,7 @@
 //! The SDK in Node.js (ES modules), with the Node platform `js/node.js` (node:http with canonical
 //! header names, its own WebSocket client), against the dev node in default and `--compat` mode.
 //! Scenarios: tests/common/mod.rs. Run by scripts/test-wasm.sh (`make test-wasm-node`).
+#![cfg(target_arch = "wasm32")] // wasm-bindgen-test suites: nothing to run natively
 
 use wasm_bindgen::prelude::*;
 

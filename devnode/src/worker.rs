@@ -1,7 +1,7 @@
 //! The worker server: every endpoint of the real Sandrun worker, in a well-behaved default mode or
 //! in `--compat` mode with the real server's client-visible quirks.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -1175,16 +1175,12 @@ fn finish(w: &Worker, job: &Arc<Job>, exit: Exit, wall: Duration) {
         .collect();
     let cpu_str = sandrun_protocol::cpu::format_g(exit.cpu_seconds);
     let signature = w.key.as_ref().map(|k| {
-        let map: BTreeMap<String, String> = outputs
-            .iter()
-            .map(|o| (o.path.clone(), o.sha256.clone()))
-            .collect();
         k.sign(&sandrun_protocol::signing::result_message(
             &job.job_hash,
             exit.exit_code,
             &cpu_str,
             exit.memory_mb,
-            &map,
+            outputs.iter().map(|o| (o.path.as_str(), o.sha256.as_str())),
         ))
     });
     {
@@ -1232,7 +1228,7 @@ fn cancel(w: &Worker, job: &Arc<Job>, peer: IpAddr) -> Response {
                     -1,
                     &cpu_str,
                     0,
-                    &BTreeMap::new(),
+                    std::iter::empty(),
                 ))
             });
             st.result = Some(JobResult {

@@ -85,7 +85,8 @@ fn full_lifecycle_compat_matches_the_real_fixture() {
         logs.text(),
         r#"{"stdout":"hello from sandrun job\nargs: ['--n', '3']\nunicode: h\u00c3\u00a9llo \u00e2\u009c\u0093\n","stderr":"warn: to stderr\n"}"#
     );
-    let recovered = sandrun_protocol::text::recover_text(logs.json()["stdout"].as_str().unwrap());
+    let recovered =
+        sandrun_protocol::text::recover_text(logs.json()["stdout"].as_str().unwrap(), true);
     assert!(recovered.contains("héllo ✓"));
     // outputs without patterns: every file, inputs included
     let outs = raw_get(&addr, &format!("/outputs/{id}")).json();

@@ -171,7 +171,7 @@ fn full_lifecycle_default_mode() {
 fn logs_stream_live_while_the_job_runs() {
     let node = Node::anonymous_worker(&[]);
     let url = node.url("worker");
-    let code = b"import time,sys\nprint('first', flush=True)\ntime.sleep(0.8)\nprint('second')\nprint('oops', file=sys.stderr)\n";
+    let code = b"import time,sys\nprint('first', flush=True)\ntime.sleep(2.0)\nprint('second')\nprint('oops', file=sys.stderr)\n";
     let id = submit_ok(
         &url,
         &job_parts(&[("main.py", code)], r#"{"entrypoint":"main.py"}"#),

@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod glob;
 pub mod hash;
 pub mod manifest;
+pub mod map;
 pub mod signing;
 pub mod status;
 pub mod stream;

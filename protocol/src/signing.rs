@@ -3,16 +3,17 @@
 //! `job_hash "|" exit_code "|" cpu "|" memory_mb "|"` then `path ":" sha256 "|"` for every output
 //! file in byte order of the path. Job id, stdout and stderr are not covered.
 
-use std::collections::BTreeMap;
-
-pub fn result_message(
+/// `outputs` are `(path, sha256 hex)` pairs in any order; the message lists them in byte order of
+/// the path, as the worker signs them.
+pub fn result_message<'a>(
     job_hash: &str,
     exit_code: i64,
     cpu: &str,
     memory_mb: u64,
-    outputs: &BTreeMap<String, String>,
+    outputs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    // BTreeMap<String, _> iterates in byte order of the keys, which is the order the worker signs.
+    let mut outputs: Vec<(&str, &str)> = outputs.into_iter().collect();
+    outputs.sort_unstable();
     let mut m = format!("{job_hash}|{exit_code}|{cpu}|{memory_mb}|");
     for (path, sha) in outputs {
         m.push_str(path);
@@ -105,11 +106,15 @@ mod tests {
         serde_json::from_str(include_str!("../fixtures/signed-job/status.json")).unwrap()
     }
 
-    fn fixture_outputs(s: &StatusBody) -> BTreeMap<String, String> {
+    fn fixture_outputs(s: &StatusBody) -> Vec<(String, String)> {
         s.output_files
             .iter()
             .map(|(k, v)| (k.clone(), v.sha256.clone()))
             .collect()
+    }
+
+    fn pairs(o: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+        o.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     #[test]
@@ -120,23 +125,28 @@ mod tests {
             w.worker_id.as_deref().unwrap(),
             w.signature.as_deref().unwrap(),
         );
-        let msg = result_message(&s.job_hash, 0, "0.095498", 13, &fixture_outputs(&s));
+        let msg = result_message(&s.job_hash, 0, "0.095498", 13, pairs(&fixture_outputs(&s)));
         assert!(verify(id, sig, &msg));
         // Any other CPU figure or a changed output hash must fail.
+        let outs = fixture_outputs(&s);
         assert!(!verify(
             id,
             sig,
-            &result_message(&s.job_hash, 0, "0.095499", 13, &fixture_outputs(&s))
+            &result_message(&s.job_hash, 0, "0.095499", 13, pairs(&outs))
         ));
-        let mut outs = fixture_outputs(&s);
-        outs.insert(
-            "out/result.txt".into(),
-            crate::hash::sha256_hex(b"tampered"),
-        );
+        // The order outputs are given in does not matter; their hashes do.
+        let mut outs = outs;
+        outs.reverse();
+        assert!(verify(
+            id,
+            sig,
+            &result_message(&s.job_hash, 0, "0.095498", 13, pairs(&outs))
+        ));
+        outs[0].1 = crate::hash::sha256_hex(b"tampered");
         assert!(!verify(
             id,
             sig,
-            &result_message(&s.job_hash, 0, "0.095498", 13, &outs)
+            &result_message(&s.job_hash, 0, "0.095498", 13, pairs(&outs))
         ));
     }
 
@@ -149,8 +159,13 @@ mod tests {
         let found = crate::cpu::candidates(meta.cpu_seconds)
             .into_iter()
             .find(|cpu| {
-                let msg =
-                    result_message(&s.job_hash, meta.exit_code, cpu, meta.memory_peak_mb, &outs);
+                let msg = result_message(
+                    &s.job_hash,
+                    meta.exit_code,
+                    cpu,
+                    meta.memory_peak_mb,
+                    pairs(&outs),
+                );
                 verify(
                     w.worker_id.as_deref().unwrap(),
                     w.signature.as_deref().unwrap(),

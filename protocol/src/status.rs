@@ -1,8 +1,8 @@
 //! Response bodies of the worker's `/status/{id}` and `/outputs/{id}`, as the real server sends
 //! them. Every field a queued job may lack is optional or defaulted, so one type reads them all.
 
+use crate::map::SortedMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StatusBody {
@@ -16,7 +16,7 @@ pub struct StatusBody {
     #[serde(default)]
     pub job_hash: String,
     #[serde(default)]
-    pub output_files: BTreeMap<String, OutputFile>,
+    pub output_files: SortedMap<OutputFile>,
     #[serde(default)]
     pub worker_metadata: Option<WorkerMetadata>,
 }
@@ -72,7 +72,7 @@ mod tests {
             serde_json::from_str(include_str!("../fixtures/signed-job/status.json")).unwrap();
         assert_eq!(s.status, "completed");
         assert_eq!(s.output_files.len(), 3);
-        assert_eq!(s.output_files["out/plot.png"].size_bytes, 256);
+        assert_eq!(s.output_files.get("out/plot.png").unwrap().size_bytes, 256);
         let m = s.execution_metadata.unwrap();
         assert_eq!((m.exit_code, m.memory_peak_mb, m.cpu_signed), (0, 13, None));
         assert!(is_terminal(&s.status));

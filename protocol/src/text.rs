@@ -1,28 +1,27 @@
 //! Recovering text from the real worker's JSON strings, which escape every byte >= 0x80 on its
 //! own (`é` arrives as `\u00c3\u00a9`): after JSON decoding each code unit is one byte.
 
-/// The bytes a JSON-decoded string stands for. A string with a character above U+00FF cannot come
-/// from byte-wise escaping (the dev node's default mode sends proper UTF-8), so it is taken as
-/// text; one made only of characters up to U+00FF whose bytes form valid UTF-8 is taken as
-/// byte-escaped.
-pub fn recover_bytes(decoded: &str) -> Vec<u8> {
-    if decoded.chars().all(|c| (c as u32) < 0x80) {
-        return decoded.as_bytes().to_vec();
-    }
-    if decoded.chars().any(|c| (c as u32) > 0xFF) {
-        return decoded.as_bytes().to_vec();
-    }
-    let bytes: Vec<u8> = decoded.chars().map(|c| c as u32 as u8).collect();
-    if std::str::from_utf8(&bytes).is_ok() {
-        bytes
+/// Whether a JSON body was written with the real worker's byte-wise escaping. Such a body is pure
+/// ASCII (every byte >= 0x80 escaped on its own), whereas the dev node's default mode sends raw
+/// UTF-8; a pure-ASCII body with no escapes reads the same either way. Decided on the raw body,
+/// not the decoded strings, because a job may print bytes that are not UTF-8 at all.
+pub fn is_bytewise(raw_body: &[u8]) -> bool {
+    raw_body.is_ascii()
+}
+
+/// The bytes a JSON-decoded string stands for: with `bytewise` (see [`is_bytewise`]) each code
+/// unit is one byte, otherwise the string is text.
+pub fn recover_bytes(decoded: &str, bytewise: bool) -> Vec<u8> {
+    if bytewise && decoded.chars().all(|c| (c as u32) <= 0xFF) {
+        decoded.chars().map(|c| c as u32 as u8).collect()
     } else {
         decoded.as_bytes().to_vec()
     }
 }
 
 /// `recover_bytes` then UTF-8 decoding (lossy: a job may print invalid UTF-8).
-pub fn recover_text(decoded: &str) -> String {
-    String::from_utf8_lossy(&recover_bytes(decoded)).into_owned()
+pub fn recover_text(decoded: &str, bytewise: bool) -> String {
+    String::from_utf8_lossy(&recover_bytes(decoded, bytewise)).into_owned()
 }
 
 /// JSON string escaping as the real worker does it: every byte >= 0x80 as its own `\u00XX`.
@@ -54,16 +53,32 @@ mod tests {
             stdout: String,
             stderr: String,
         }
-        let l: Logs =
-            serde_json::from_str(include_str!("../fixtures/signed-job/logs.json")).unwrap();
-        assert!(recover_text(&l.stdout).contains("unicode: héllo ✓"));
-        assert_eq!(recover_text(&l.stderr), "warn: to stderr\n");
+        let raw = include_str!("../fixtures/signed-job/logs.json");
+        assert!(is_bytewise(raw.as_bytes()));
+        let l: Logs = serde_json::from_str(raw).unwrap();
+        assert!(recover_text(&l.stdout, true).contains("unicode: héllo ✓"));
+        assert_eq!(recover_text(&l.stderr, true), "warn: to stderr\n");
     }
 
     #[test]
     fn proper_utf8_left_alone() {
-        assert_eq!(recover_text("héllo ✓"), "héllo ✓");
-        assert_eq!(recover_text("plain"), "plain");
+        let body = r#"{"stdout":"héllo ✓"}"#;
+        assert!(!is_bytewise(body.as_bytes()));
+        assert_eq!(recover_text("héllo ✓", false), "héllo ✓");
+        assert_eq!(recover_text("plain", true), "plain");
+    }
+
+    #[test]
+    fn invalid_utf8_from_the_job_stays_readable_around_it() {
+        let raw = b"ok before\n\xff\xfe\nok after \xc3\xa9\n";
+        let json = format!("\"{}\"", escape_bytewise(raw));
+        assert!(is_bytewise(json.as_bytes()));
+        let decoded: String = serde_json::from_str(&json).unwrap();
+        assert_eq!(recover_bytes(&decoded, true), raw);
+        assert_eq!(
+            recover_text(&decoded, true),
+            "ok before\n\u{fffd}\u{fffd}\nok after é\n"
+        );
     }
 
     #[test]
@@ -72,6 +87,6 @@ mod tests {
         let json = format!("\"{}\"", escape_bytewise(raw));
         assert!(json.contains("\\u00c3\\u00a9"));
         let decoded: String = serde_json::from_str(&json).unwrap();
-        assert_eq!(recover_bytes(&decoded), raw);
+        assert_eq!(recover_bytes(&decoded, true), raw);
     }
 }

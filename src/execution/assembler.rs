@@ -61,11 +61,12 @@ impl Assembler {
         }
     }
 
-    /// The complete output (from `/logs`, JSON-decoded strings as the worker escaped them).
-    pub fn full(&mut self, stdout: &str, stderr: &str) -> Vec<String> {
+    /// The complete output (from `/logs`: JSON-decoded strings, `bytewise` if the body was
+    /// escaped byte by byte, see `sandrun_protocol::text::is_bytewise`).
+    pub fn full(&mut self, stdout: &str, stderr: &str, bytewise: bool) -> Vec<String> {
         self.restart();
-        let mut out = self.bytes(Source::Stdout, &recover_bytes(stdout));
-        out.extend(self.bytes(Source::Stderr, &recover_bytes(stderr)));
+        let mut out = self.bytes(Source::Stdout, &recover_bytes(stdout, bytewise));
+        out.extend(self.bytes(Source::Stderr, &recover_bytes(stderr, bytewise)));
         out.extend(self.flush());
         out
     }
@@ -169,7 +170,9 @@ mod tests {
         let mut a = Assembler::default();
         let mut text: String = a.frame(b"hello ").concat();
         // /logs as the real worker sends it: every byte >= 0x80 escaped on its own.
-        text += &a.full("hello h\u{00c3}\u{00a9}llo\n", "err\n").concat();
+        text += &a
+            .full("hello h\u{00c3}\u{00a9}llo\n", "err\n", true)
+            .concat();
         assert_eq!(text, "hello héllo\nerr\n");
     }
 

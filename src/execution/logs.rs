@@ -7,6 +7,7 @@ use super::{promise, ExecInner};
 use crate::config::ws_base;
 use crate::error::{Code, SdkError};
 use crate::platform::Socket;
+use crate::transport::wire;
 use js_sys::Promise;
 use sandrun_protocol::cpu;
 use std::cell::RefCell;
@@ -40,12 +41,23 @@ pub struct LogStream {
     st: Rc<RefCell<State>>,
 }
 
-#[derive(serde::Deserialize)]
 struct Logs {
-    #[serde(default)]
     stdout: String,
-    #[serde(default)]
     stderr: String,
+    bytewise: bool,
+}
+
+/// `/logs/{id}`: `{"stdout": …, "stderr": …}` (JSON, not plain text).
+fn read_logs(v: &JsValue, bytewise: bool) -> Result<Logs, String> {
+    let (stdout, stderr) = (wire::string(v, "stdout"), wire::string(v, "stderr"));
+    if stdout.is_none() && stderr.is_none() {
+        return Err("no \"stdout\" or \"stderr\"".into());
+    }
+    Ok(Logs {
+        stdout: stdout.unwrap_or_default(),
+        stderr: stderr.unwrap_or_default(),
+        bytewise,
+    })
 }
 
 impl LogStream {
@@ -176,10 +188,11 @@ async fn next_chunk(
                         "logs",
                         &format!("/logs/{}", exec.id),
                         &exec.opts(None, None),
+                        read_logs,
                     )
                     .await?;
                 let mut s = st.borrow_mut();
-                let chunks = s.asm.full(&logs.stdout, &logs.stderr);
+                let chunks = s.asm.full(&logs.stdout, &logs.stderr, logs.bytewise);
                 s.queue.extend(chunks.into_iter().filter(|c| !c.is_empty()));
                 s.phase = Phase::End;
             }

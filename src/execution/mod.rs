@@ -8,17 +8,17 @@ pub use logs::LogStream;
 
 use crate::client::Client;
 use crate::error::{Code, Result, SdkError};
-use crate::transport::CallOpts;
+use crate::transport::{wire, CallOpts};
 use crate::{platform, verify};
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use sandrun_protocol::hash::sha256_hex;
 use sandrun_protocol::manifest::check_path;
+use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::{is_terminal, StatusBody};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
-use tsify::{Ts, Tsify};
+use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -34,7 +34,7 @@ pub struct ExecState {
     pub cpu_fixed: Vec<String>,
     pub cancelled: bool,
     /// Outputs downloaded so far and whether their bytes matched the signed hash.
-    pub checked: BTreeMap<String, bool>,
+    pub checked: SortedMap<bool>,
 }
 
 pub struct ExecInner {
@@ -67,7 +67,7 @@ pub struct JobResult {
     pub worker_id: Option<String>,
     /// The worker signed the result (`verify()` checks the signature).
     pub signed: bool,
-    pub outputs: BTreeMap<String, OutputInfo>,
+    pub outputs: SortedMap<OutputInfo>,
     /// Present when the client was created with `requireVerified: true`.
     #[tsify(optional)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,20 +85,27 @@ pub struct OutputInfo {
 }
 
 /// Options for `wait()`.
-#[derive(Debug, Clone, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Tsify)]
+#[serde(rename_all = "camelCase")]
 pub struct WaitOptions {
     /// Overrides the client's `timeoutMs` for this wait.
     #[tsify(optional)]
     pub timeout_ms: Option<f64>,
     /// An `AbortSignal`; aborting rejects the wait with a `CancelledError`.
     #[tsify(optional, type = "AbortSignal")]
-    #[serde(with = "serde_wasm_bindgen::preserve", default = "undefined")]
-    pub signal: JsValue,
+    pub signal: Option<JsValue>,
 }
 
-fn undefined() -> JsValue {
-    JsValue::UNDEFINED
+impl WaitOptions {
+    pub fn from_js(v: &JsValue) -> Result<WaitOptions> {
+        let mut r = crate::convert::Reader::new(v, "wait options.");
+        r.only(&["timeoutMs", "signal"]);
+        let o = WaitOptions {
+            timeout_ms: r.number("timeoutMs"),
+            signal: r.value("signal"),
+        };
+        r.finish(o).map_err(|e| e.op("wait"))
+    }
 }
 
 /// `cancel()`'s answer.
@@ -190,10 +197,11 @@ impl ExecInner {
             match self
                 .client
                 .http
-                .get_json::<StatusBody>(
+                .get_json(
                     "status",
                     &format!("/status/{}", self.id),
                     &self.opts(Some(remaining), signal),
+                    wire::status,
                 )
                 .await
             {
@@ -264,8 +272,9 @@ impl ExecInner {
     }
 
     pub async fn wait(self: &Rc<Self>, opts: WaitOptions) -> Result<JobResult> {
-        let signal = (!opts.signal.is_undefined()).then_some(&opts.signal);
-        let status = self.wait_terminal(opts.timeout_ms, signal).await?;
+        let status = self
+            .wait_terminal(opts.timeout_ms, opts.signal.as_ref())
+            .await?;
         let mut result = self.result(&status);
         if self.client.config.require_verified {
             let report = verify::verify(self, false).await?;
@@ -401,15 +410,13 @@ impl JobExecution {
     /// `status`). Rejects on timeout, abort, cancellation, or — with `requireVerified` — a result
     /// that fails verification.
     #[wasm_bindgen(unchecked_return_type = "Promise<JobResult>")]
-    pub fn wait(&self, options: Option<Ts<WaitOptions>>) -> Promise {
+    pub fn wait(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
+    ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let opts = match options {
-                Some(o) => o
-                    .to_rust()
-                    .map_err(|e| SdkError::field("wait options", e.to_string()))?,
-                None => WaitOptions::default(),
-            };
+            let opts = WaitOptions::from_js(&options.unwrap_or(JsValue::UNDEFINED))?;
             ts(&inner.wait(opts).await?)
         })
     }
@@ -426,6 +433,7 @@ impl JobExecution {
                     "status",
                     &format!("/status/{}", inner.id),
                     &inner.opts(Some(inner.client.config.timeout_ms), None),
+                    wire::status,
                 )
                 .await?;
             let status = s.status.clone();
@@ -530,15 +538,13 @@ impl JobExecution {
     /// Verifies the result: job hash, the worker's Ed25519 signature, trusted keys and (with
     /// `{ downloadOutputs: true }`, or for files already downloaded) output bytes.
     #[wasm_bindgen(unchecked_return_type = "Promise<VerificationReport>")]
-    pub fn verify(&self, options: Option<Ts<verify::VerifyOptions>>) -> Promise {
+    pub fn verify(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<JsValue>,
+    ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let opts = match options {
-                Some(o) => o
-                    .to_rust()
-                    .map_err(|e| SdkError::field("verify options", e.to_string()))?,
-                None => verify::VerifyOptions::default(),
-            };
+            let opts = verify::VerifyOptions::from_js(&options.unwrap_or(JsValue::UNDEFINED))?;
             ts(&verify::verify(&inner, opts.download_outputs.unwrap_or(false)).await?)
         })
     }

@@ -9,8 +9,8 @@ mod tar;
 
 pub use multipart::Multipart;
 
+use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::{hash::job_hash, manifest::Manifest};
-use std::collections::BTreeMap;
 
 /// What `submit()` sends, and what it expects back.
 pub struct Package {
@@ -22,7 +22,7 @@ pub struct Package {
 
 /// Packs `files` (path → bytes, byte-ordered) with a validated `manifest`. Deterministic: the same
 /// inputs give the same bytes.
-pub fn package(files: &BTreeMap<String, Vec<u8>>, manifest: &Manifest) -> Package {
+pub fn package(files: &SortedMap<Vec<u8>>, manifest: &Manifest) -> Package {
     let entry_bytes = files
         .get(&manifest.entrypoint)
         .map(Vec::as_slice)

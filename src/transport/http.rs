@@ -2,7 +2,6 @@ use super::ratelimit::retry_after_ms;
 use crate::error::{Code, Result, SdkError};
 use crate::platform::{self, Failure, Request};
 use js_sys::Function;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 /// Per-call options.
@@ -81,23 +80,29 @@ impl Http {
         Err(tag(status_error(op, &res)))
     }
 
-    /// GET `path` and read its JSON as `T`; an answer of another shape (the real worker answers
-    /// unknown GET paths with its info body) is a `PROTOCOL` error.
-    pub async fn get_json<T: DeserializeOwned>(
+    /// GET `path` and read its JSON with `read`, which is also told whether the body was escaped
+    /// byte by byte (`sandrun_protocol::text::is_bytewise`). An answer of another shape (the real
+    /// worker answers unknown GET paths with its info body) is a `PROTOCOL` error.
+    pub async fn get_json<T>(
         &self,
         op: &'static str,
         path: &str,
         opts: &CallOpts,
+        read: fn(&JsValue, bool) -> std::result::Result<T, String>,
     ) -> Result<T> {
-        // The generic part stays out of the async state machine, which is then shared by all T.
-        let value = self.get_value(op, path, opts).await?;
-        serde_wasm_bindgen::from_value(value)
-            .map_err(|e| self.wrong_shape(op, path, opts, &e.to_string()))
+        let (value, bytewise) = self.get_value(op, path, opts).await?;
+        read(&value, bytewise).map_err(|why| self.wrong_shape(op, path, opts, &why))
     }
 
-    async fn get_value(&self, op: &'static str, path: &str, opts: &CallOpts) -> Result<JsValue> {
+    async fn get_value(
+        &self,
+        op: &'static str,
+        path: &str,
+        opts: &CallOpts,
+    ) -> Result<(JsValue, bool)> {
         let res = self.send(op, "GET", path, None, opts).await?;
-        parse_value(&res.body).map_err(|why| self.wrong_shape(op, path, opts, why))
+        let value = parse_value(&res.body).map_err(|why| self.wrong_shape(op, path, opts, why))?;
+        Ok((value, sandrun_protocol::text::is_bytewise(&res.body)))
     }
 
     fn wrong_shape(&self, op: &'static str, path: &str, opts: &CallOpts, why: &str) -> SdkError {
@@ -117,24 +122,19 @@ impl Http {
     }
 }
 
-/// JSON bytes → `T`, through the host's `JSON.parse` (no JSON parser in the wasm).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
-    serde_wasm_bindgen::from_value(parse_value(bytes)?).map_err(|e| e.to_string())
-}
-
-fn parse_value(bytes: &[u8]) -> std::result::Result<JsValue, &'static str> {
+/// JSON bytes → a JS value, through the host's `JSON.parse` (no JSON parser in the wasm).
+pub fn parse_value(bytes: &[u8]) -> std::result::Result<JsValue, &'static str> {
     js_sys::JSON::parse(&String::from_utf8_lossy(bytes)).map_err(|_| "not JSON")
 }
 
-#[derive(serde::Deserialize)]
-struct ErrorBody {
-    error: String,
-}
-
 fn status_error(op: &'static str, res: &platform::Response) -> SdkError {
-    let text = parse_json::<ErrorBody>(&res.body)
-        .map(|b| sandrun_protocol::text::recover_text(&b.error))
-        .unwrap_or_else(|_| {
+    let text = parse_value(&res.body)
+        .ok()
+        .and_then(|v| super::wire::string(&v, "error"))
+        .map(|e| {
+            sandrun_protocol::text::recover_text(&e, sandrun_protocol::text::is_bytewise(&res.body))
+        })
+        .unwrap_or_else(|| {
             String::from_utf8_lossy(&res.body)
                 .chars()
                 .take(200)

@@ -3,5 +3,6 @@
 
 mod http;
 pub mod ratelimit;
+pub mod wire;
 
-pub use http::{parse_json, CallOpts, Http};
+pub use http::{parse_value, CallOpts, Http};

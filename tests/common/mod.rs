@@ -15,7 +15,6 @@ use sandrun_sdk::Sandrun;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use tsify::Ts;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -235,7 +234,7 @@ fn expected_job_hash(
 // SDK helpers
 
 pub async fn create(config: JsValue) -> Result<JsValue, JsValue> {
-    JsFuture::from(Sandrun::create(Some(Ts::new_unchecked(config)))).await
+    JsFuture::from(Sandrun::create(Some(config))).await
 }
 
 pub async fn client(endpoint: &str, extra: &[(&str, JsValue)]) -> JsValue {
@@ -296,7 +295,12 @@ async fn collect_logs(exec: &JsValue) -> (String, usize) {
 /// between two stdout chunks (even mid-line: the dev node runs Python unbuffered); removing it
 /// must leave stdout intact.
 fn without_stderr(mode: Mode, logs: &str, stderr: &str) -> String {
-    assert_eq!(count(logs, stderr), 1, "[{}] stderr {stderr:?} once in {logs:?}", mode.name());
+    assert_eq!(
+        count(logs, stderr),
+        1,
+        "[{}] stderr {stderr:?} once in {logs:?}",
+        mode.name()
+    );
     logs.replacen(stderr, "", 1)
 }
 
@@ -963,7 +967,7 @@ pub async fn bad_input(mode: Mode) {
                 ("endpoint", DEAD_ENDPOINT.into()),
                 ("requireVerified", "yes".into()),
             ]),
-            "config",
+            "config.requireVerified",
         ),
     ];
     for (what, config, field) in cases {

@@ -425,7 +425,8 @@ pub fn verify_status(v: &Value) -> Option<String> {
         None => sandrun_protocol::cpu::candidates(meta["cpu_seconds"].as_f64()?),
     };
     candidates.into_iter().find(|cpu| {
-        let msg = sandrun_protocol::signing::result_message(hash, exit, cpu, mem, &outputs);
+        let pairs = outputs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let msg = sandrun_protocol::signing::result_message(hash, exit, cpu, mem, pairs);
         sandrun_protocol::signing::verify(id, sig, &msg)
     })
 }
