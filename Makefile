@@ -12,7 +12,6 @@ DEVNODE_PROFILE ?= debug
 DEVNODE := target/$(DEVNODE_PROFILE)/sandrun-devnode
 export DEVNODE
 DEMO_PORT ?= 8443
-BENCH_PORT ?= 18450
 DEMO_SCRIPT ?= examples/hello/run.mjs
 # SKIP_DEPS=1 (set by `make test` for its steps) skips prerequisites it has already made.
 DEPS = $(if $(SKIP_DEPS),,$(1))

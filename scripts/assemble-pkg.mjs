@@ -4,7 +4,7 @@
 // CommonJS entry (node.cjs) and the <script> build (sandrun.iife.js, global `Sandrun`, wasm
 // inlined) made with esbuild; then checks the result (files, exports, no top-level await).
 // Env: SANDRUN_JS_DIR overrides js/ (pipeline checks with stand-ins).
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,12 @@ const esbuild = require('esbuild');
 const wasmDir = join(root, 'build', 'wasm');
 const templates = join(root, 'pkg-templates');
 const jsDir = process.env.SANDRUN_JS_DIR ? resolve(process.env.SANDRUN_JS_DIR) : join(root, 'js');
-const out = join(root, 'pkg');
+const final = join(root, 'pkg');
+// Built aside and renamed at the end, so a concurrent reader never sees a half-made pkg/.
+const out = join(root, `pkg.tmp-${process.pid}`);
 
 function fail(msg) {
+  rmSync(out, { recursive: true, force: true });
   console.error(`assemble-pkg: ${msg}`);
   process.exit(1);
 }
@@ -101,6 +104,8 @@ for (const entry of ['index.js', 'node.mjs']) {
     outdir: join(root, 'build', 'tla-check'), loader: { '.wasm': 'file' },
   }).catch((e) => fail(`${entry}: ${e.message}`));
 }
+rmSync(final, { recursive: true, force: true });
+renameSync(out, final);
 const sizes = ['sandrun_sdk_bg.wasm', 'sandrun_sdk.js', 'node.cjs', 'sandrun.iife.js']
-  .map((f) => `${f} ${statSync(join(out, f)).size}`).join(', ');
+  .map((f) => `${f} ${statSync(join(final, f)).size}`).join(', ');
 console.log(`assemble-pkg: pkg/ ready (@sandrun/sdk ${pkgJson.version}; ${sizes} bytes)`);

@@ -2,7 +2,7 @@
 // Packaging tests: the packed tarball of pkg/ (what npm users get), installed into a throwaway
 // consumer project, each consumer running a real job against a dev node this runner starts:
 //   Node ESM · Node CJS · browser page importing the ESM entry · plain HTML page with only the
-//   IIFE <script> · Vite production build · tsc --strict on typed usage (passes) and misuse (fails).
+//   IIFE <script> · Vite production build · Vite dev server · tsc --strict on typed usage (passes) and misuse (fails).
 // Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 // Usage: node tests/pkg/run.mjs [name-filter]      (run `make pkg` and build the dev node first)
 // Env: DEVNODE    the dev node binary (default target/debug/sandrun-devnode, else target/release/…)
@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const here = join(root, 'tests', 'pkg');
@@ -172,6 +172,23 @@ test('vite: a Vite production build of a page using the package runs a job', asy
   if (!assets.some((f) => f.endsWith('.wasm'))) throw new Error(`vite emitted no .wasm asset: ${assets.join(', ')}`);
   const origin = await serve(join(app, 'dist'));
   check(await runPage(`${origin}/index.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'vite');
+});
+test('vite-dev: the Vite dev server (with the README\'s optimizeDeps.exclude) runs a job', async () => {
+  // Vite's dependency pre-bundling moves the module away from its .wasm; the README says to
+  // exclude the package from it. This checks that advice.
+  const { createServer } = await import(pathToFileURL(join(tools, 'vite', 'dist', 'node', 'index.js')).href);
+  const server = await createServer({
+    root: join(ctx.consumer, 'vite-app'), configFile: false, logLevel: 'error',
+    optimizeDeps: { exclude: ['@sandrun/sdk'] },
+    server: { host: '127.0.0.1', port: await freePort(), strictPort: true, hmr: false },
+  });
+  await server.listen();
+  try {
+    const origin = `http://127.0.0.1:${server.config.server.port}`;
+    check(await runPage(`${origin}/index.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'vite-dev');
+  } finally {
+    await server.close();
+  }
 });
 const tsc = () => [join(tools, 'typescript', 'bin', 'tsc')];
 test('types: typed usage compiles with tsc --strict (bundler, nodenext ESM, nodenext CommonJS)', async () => {
