@@ -108,7 +108,7 @@ impl JobBuilder {
         for (path, src) in &draft.files {
             let bytes = match src {
                 FileSource::Bytes(b) => b.to_vec(),
-                FileSource::Blob(blob) => platform::read_blob(&blob).await.map_err(|e| {
+                FileSource::Blob(blob) => platform::read_blob(blob).await.map_err(|e| {
                     SdkError::field(
                         format!("files[{path:?}]"),
                         format!("could not be read: {e}"),
@@ -215,7 +215,7 @@ impl JobBuilder {
     pub fn code(
         &self,
         source: String,
-        #[wasm_bindgen(unchecked_param_type = "CodeOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "CodeOptions")] options: Option<JsValue>,
     ) -> JobBuilder {
         let (filename, problems) = option_string(options, "code options.", "filename");
         let name = filename.unwrap_or_else(|| "main.py".into());
@@ -315,7 +315,9 @@ impl JobBuilder {
     pub fn directory(
         &self,
         path: String,
-        #[wasm_bindgen(unchecked_param_type = "DirectoryOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "DirectoryOptions")] options: Option<
+            JsValue,
+        >,
     ) -> JobBuilder {
         let (prefix, problems) = option_string(options, "directory options.", "prefix");
         if let Some(p) = problems.into_iter().next() {
@@ -480,7 +482,7 @@ impl JobBuilder {
     pub fn submit(
         &self,
         #[wasm_bindgen(
-            unchecked_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }"
+            unchecked_optional_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }"
         )]
         options: Option<Object>,
     ) -> Promise {

@@ -3,12 +3,11 @@
 
 use crate::builder::JobBuilder;
 use crate::config::{ResolvedConfig, SandrunConfig};
-use crate::convert::to_js_value;
+use crate::convert::{to_js_value, Obj, ToJs};
 use crate::error::SdkError;
 use crate::execution::{ExecInner, JobExecution};
 use crate::transport::{wire, CallOpts, Http};
 use js_sys::Promise;
-use serde::Serialize;
 use std::rc::Rc;
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
@@ -25,7 +24,7 @@ pub struct Sandrun {
 }
 
 /// `health()`'s answer.
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
     pub endpoint: String,
@@ -35,6 +34,17 @@ pub struct Health {
     pub worker_id: Option<String>,
     /// The worker is among `trustedWorkers` (`null` when none are configured).
     pub trusted: Option<bool>,
+}
+
+impl ToJs for Health {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("endpoint", &self.endpoint)
+            .set("status", &self.status)
+            .set("workerId", &self.worker_id)
+            .set("trusted", &self.trusted);
+        o.into()
+    }
 }
 
 struct HealthBody {
@@ -67,7 +77,7 @@ impl Sandrun {
     /// Makes a client. Contacts nothing: bad config fails here, unreachable servers on first use.
     #[wasm_bindgen(unchecked_return_type = "Promise<Sandrun>")]
     pub fn create(
-        #[wasm_bindgen(unchecked_param_type = "SandrunConfig")] config: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SandrunConfig")] config: Option<JsValue>,
     ) -> Promise {
         let made = SandrunConfig::from_js(&config.unwrap_or(JsValue::UNDEFINED))
             .and_then(Sandrun::from_config);

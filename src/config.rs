@@ -1,8 +1,7 @@
 //! Client configuration: every field, its default, and its checks in one place.
 
-use crate::convert::Reader;
+use crate::convert::{Obj, Reader, ToJs};
 use crate::error::{FieldProblem, Result, SdkError};
-use serde::Serialize;
 use tsify::Tsify;
 use wasm_bindgen::JsValue;
 
@@ -37,7 +36,7 @@ pub struct SandrunConfig {
 }
 
 /// A validated configuration with defaults applied.
-#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[derive(Debug, Clone, PartialEq, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct ResolvedConfig {
     pub endpoint: String,
@@ -47,6 +46,20 @@ pub struct ResolvedConfig {
     pub timeout_ms: f64,
     pub request_timeout_ms: f64,
     pub stream_logs: bool,
+}
+
+impl ToJs for ResolvedConfig {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("endpoint", &self.endpoint)
+            .set("trustedWorkers", &self.trusted_workers)
+            .set("requireVerified", &self.require_verified)
+            .set("pollIntervalMs", &self.poll_interval_ms)
+            .set("timeoutMs", &self.timeout_ms)
+            .set("requestTimeoutMs", &self.request_timeout_ms)
+            .set("streamLogs", &self.stream_logs);
+        o.into()
+    }
 }
 
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8443";

@@ -1,18 +1,90 @@
-//! Rust values → plain JS data, one way for the whole crate: JSON-compatible (maps become plain
-//! objects, `None` becomes `null`), which is what the generated TypeScript types describe.
+//! Rust values → plain JS data and back, one way for the whole crate, by hand: serde's
+//! (de)serialisers would cost about a quarter of the wasm. Results are JSON-compatible objects
+//! (maps become plain objects, `None` becomes `null`), as the generated TypeScript types say.
 
-use crate::error::{Code, Result, SdkError};
-use serde::Serialize;
+use crate::error::{Result, SdkError};
+use js_sys::{Array, Object, Reflect};
+use sandrun_protocol::map::SortedMap;
 use wasm_bindgen::JsValue;
 
-pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| {
-            SdkError::new(
-                Code::Internal,
-                format!("could not convert a result for JS: {e}"),
-            )
-        })
+/// A Rust value that has a plain-JS form.
+pub trait ToJs {
+    fn to_js(&self) -> JsValue;
+}
+
+impl ToJs for String {
+    fn to_js(&self) -> JsValue {
+        JsValue::from_str(self)
+    }
+}
+
+impl ToJs for f64 {
+    fn to_js(&self) -> JsValue {
+        JsValue::from_f64(*self)
+    }
+}
+
+impl ToJs for bool {
+    fn to_js(&self) -> JsValue {
+        JsValue::from_bool(*self)
+    }
+}
+
+impl<T: ToJs> ToJs for Option<T> {
+    fn to_js(&self) -> JsValue {
+        self.as_ref().map(ToJs::to_js).unwrap_or(JsValue::NULL)
+    }
+}
+
+impl<T: ToJs> ToJs for Vec<T> {
+    fn to_js(&self) -> JsValue {
+        self.iter().map(ToJs::to_js).collect::<Array>().into()
+    }
+}
+
+impl<V: ToJs> ToJs for SortedMap<V> {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        for (k, v) in self {
+            o.set(k, v);
+        }
+        o.into()
+    }
+}
+
+/// A plain object under construction.
+pub struct Obj(Object);
+
+impl Obj {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Obj {
+        Obj(Object::new())
+    }
+
+    pub fn set(&self, key: &str, value: &dyn ToJs) -> &Obj {
+        let _ = Reflect::set(&self.0, &key.into(), &value.to_js());
+        self
+    }
+
+    pub fn set_js(&self, key: &str, value: &JsValue) -> &Obj {
+        let _ = Reflect::set(&self.0, &key.into(), value);
+        self
+    }
+}
+
+impl From<Obj> for JsValue {
+    fn from(o: Obj) -> JsValue {
+        o.0.into()
+    }
+}
+
+pub fn to_js<T: ToJs + ?Sized>(v: &T) -> Result<JsValue> {
+    Ok(v.to_js())
+}
+
+/// `to_js` for functions that return `Result<_, JsValue>` directly.
+pub fn to_js_value<T: ToJs + ?Sized>(v: &T) -> std::result::Result<JsValue, JsValue> {
+    Ok(v.to_js())
 }
 
 /// A number as text, the way JS's `String(n)` writes it. On wasm this asks the host, which keeps
@@ -29,11 +101,6 @@ pub fn num(v: f64) -> String {
     {
         format!("{v}")
     }
-}
-
-/// `to_js` for functions that return `Result<_, JsValue>` directly.
-pub fn to_js_value<T: Serialize + ?Sized>(v: &T) -> std::result::Result<JsValue, JsValue> {
-    to_js(v).map_err(SdkError::into_js)
 }
 
 /// Reads the fields of a plain JS object by hand. The SDK deserialises nothing with serde: serde's

@@ -2,7 +2,7 @@
 //! help, and the context it happened in; at the boundary it becomes an instance of the matching
 //! JS class from `js/errors.js` (so `instanceof ValidationError` works).
 
-use serde::Serialize;
+use crate::convert::{Obj, ToJs};
 use wasm_bindgen::JsValue;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl Code {
 }
 
 /// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Serialize, tsify::Tsify)]
+#[derive(Debug, Clone, PartialEq, tsify::Tsify)]
 pub struct FieldProblem {
     /// Where: `entrypoint`, `args[2]`, `files["data/x.csv"]`, `config.endpoint`, …
     pub field: String,
@@ -58,24 +58,24 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+impl ToJs for FieldProblem {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("field", &self.field).set("message", &self.message);
+        o.into()
+    }
+}
+
 /// Context attached to an error; only the fields that apply are set.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
     /// The underlying error's message (a platform error, a server's error text).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
 }
 
@@ -160,23 +160,34 @@ impl SdkError {
     /// The JS error object: an instance of the class for `code`, made by the platform's
     /// `makeError` so that the classes live in one JS module users can import.
     pub fn into_js(self) -> JsValue {
-        let details = crate::convert::to_js(&JsDetails {
-            retryable: self.retryable,
-            context: &self.context,
-        })
-        .unwrap_or(JsValue::UNDEFINED);
-        if let Some(report) = &self.report {
-            let _ = js_sys::Reflect::set(&details, &"report".into(), report);
+        let c = &self.context;
+        let d = Obj::new();
+        d.set("retryable", &self.retryable);
+        let strings = [
+            ("operation", c.operation.map(String::from)),
+            ("endpoint", c.endpoint.clone()),
+            ("jobId", c.job_id.clone()),
+            ("cause", c.cause.clone()),
+        ];
+        for (key, value) in strings {
+            if let Some(v) = value {
+                d.set(key, &v);
+            }
         }
-        crate::platform::make_error(self.code.as_str(), &self.message, &details)
+        if let Some(s) = c.status {
+            d.set("status", &(s as f64));
+        }
+        if let Some(ms) = c.retry_after_ms {
+            d.set("retryAfterMs", &ms);
+        }
+        if !c.errors.is_empty() {
+            d.set("errors", &c.errors);
+        }
+        if let Some(report) = &self.report {
+            d.set_js("report", report);
+        }
+        crate::platform::make_error(self.code.as_str(), &self.message, &d.into())
     }
-}
-
-#[derive(Serialize)]
-struct JsDetails<'a> {
-    retryable: bool,
-    #[serde(flatten)]
-    context: &'a Context,
 }
 
 impl From<SdkError> for JsValue {

@@ -218,7 +218,7 @@ impl Socket {
 
     pub fn close(&self) {
         if let Ok(f) = Reflect::get(&self.0, &"close".into())
-            .and_then(|f| f.dyn_into::<Function>().map_err(JsValue::from))
+            .and_then(|f| f.dyn_into::<Function>())
         {
             let _ = f.call0(&self.0);
         }

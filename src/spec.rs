@@ -1,11 +1,10 @@
 //! The job as data: what the builder collected, its plain-JSON view (`toSpec()`), validation
 //! against the worker's rules, and resolution into bytes and a manifest ready to package.
 
-use crate::convert::num;
+use crate::convert::{num, Obj, ToJs};
 use crate::error::{FieldProblem, Result, SdkError};
 use sandrun_protocol::manifest::{check_path, Manifest};
 use sandrun_protocol::map::SortedMap;
-use serde::Serialize;
 use std::rc::Rc;
 use tsify::Tsify;
 use wasm_bindgen::JsValue;
@@ -19,20 +18,35 @@ pub enum FileSource {
 }
 
 /// GPU request. Kept in the spec for schedulers that honour it; the Sandrun worker ignores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Tsify)]
+#[derive(Debug, Clone, PartialEq, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct GpuSpec {
     /// e.g. `"A100"`.
     #[tsify(optional)]
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// GPU memory in GB.
     #[tsify(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<f64>,
     #[tsify(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<f64>,
+}
+
+impl ToJs for GpuSpec {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        // Unset fields are left out, not null: this is the user's own request echoed back.
+        if let Some(k) = &self.kind {
+            o.set("type", k);
+        }
+        if let Some(m) = &self.memory {
+            o.set("memory", m);
+        }
+        if let Some(c) = &self.count {
+            o.set("count", c);
+        }
+        o.into()
+    }
 }
 
 /// Everything the builder collected. Cheap to clone: file bytes are shared.
@@ -56,7 +70,7 @@ pub struct JobDraft {
 }
 
 /// `toSpec()`: the job as plain JSON.
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct JobSpec {
     pub entrypoint: Option<String>,
@@ -66,6 +80,7 @@ pub struct JobSpec {
     pub args: Vec<String>,
     pub outputs: Vec<String>,
     /// Environment variables (not applied by the Sandrun worker; kept for schedulers that do).
+    #[tsify(type = "Record<string, string>")]
     pub env: SortedMap<String>,
     pub timeout_ms: Option<f64>,
     pub memory_mb: Option<f64>,
@@ -74,7 +89,7 @@ pub struct JobSpec {
     pub directories: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct SpecFile {
     pub path: String,
     /// Size in bytes; `null` for a Blob not read yet.
@@ -84,10 +99,46 @@ pub struct SpecFile {
 }
 
 /// `validate()`: every problem at once.
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct ValidationReport {
     pub ok: bool,
     pub errors: Vec<FieldProblem>,
+}
+
+impl ToJs for JobSpec {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("entrypoint", &self.entrypoint)
+            .set("interpreter", &self.interpreter)
+            .set("environment", &self.environment)
+            .set("args", &self.args)
+            .set("outputs", &self.outputs)
+            .set("env", &self.env)
+            .set("timeoutMs", &self.timeout_ms)
+            .set("memoryMb", &self.memory_mb)
+            .set("gpu", &self.gpu)
+            .set("files", &self.files)
+            .set("directories", &self.directories);
+        o.into()
+    }
+}
+
+impl ToJs for SpecFile {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("path", &self.path)
+            .set("size", &self.size)
+            .set("source", &self.source.to_string());
+        o.into()
+    }
+}
+
+impl ToJs for ValidationReport {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("ok", &self.ok).set("errors", &self.errors);
+        o.into()
+    }
 }
 
 /// The interpreter the worker's defaults give an entrypoint by its extension.
@@ -119,7 +170,7 @@ impl JobDraft {
         self.entrypoint.clone().or_else(|| {
             DEFAULT_ENTRYPOINTS
                 .iter()
-                .find(|d| self.files.contains_key(**d))
+                .find(|d| self.files.contains_key(d))
                 .map(|d| d.to_string())
         })
     }

@@ -2,11 +2,11 @@
 //! worker's Ed25519 signature over the result (WebCrypto, so no curve code in the wasm), the
 //! worker's key against the trusted ones, and output bytes against the signed hashes.
 
+use crate::convert::{Obj, ToJs};
 use crate::error::{Code, Result, SdkError};
 use crate::execution::ExecInner;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use sandrun_protocol::{b64, cpu, hash::is_sha256_hex, signing::result_message};
-use serde::Serialize;
 use std::rc::Rc;
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
@@ -20,7 +20,7 @@ pub struct VerifyOptions {
     pub download_outputs: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationReport {
     /// Every check that could run passed, and the result was signed.
@@ -36,7 +36,7 @@ pub struct VerificationReport {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct HashCheck {
     /// What the worker reported (and signed).
     pub reported: String,
@@ -45,7 +45,7 @@ pub struct HashCheck {
     pub matches: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SignatureCheck {
     pub present: bool,
@@ -58,7 +58,7 @@ pub struct SignatureCheck {
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 pub struct OutputCheck {
     pub path: String,
     pub sha256: String,
@@ -67,6 +67,48 @@ pub struct OutputCheck {
     pub checked: bool,
     /// Downloaded bytes matched the signed sha256 (`null` if not downloaded).
     pub matches: Option<bool>,
+}
+
+impl ToJs for VerificationReport {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("ok", &self.ok)
+            .set("jobId", &self.job_id)
+            .set("workerId", &self.worker_id)
+            .set("trusted", &self.trusted)
+            .set_js("jobHash", &{
+                let h = Obj::new();
+                h.set("reported", &self.job_hash.reported)
+                    .set("expected", &self.job_hash.expected)
+                    .set("matches", &self.job_hash.matches);
+                h.into()
+            })
+            .set_js("signature", &{
+                let s = &self.signature;
+                let g = Obj::new();
+                g.set("present", &s.present)
+                    .set("valid", &s.valid)
+                    .set("cpu", &s.cpu)
+                    .set("candidatesTried", &(s.candidates_tried as f64))
+                    .set("message", &s.message);
+                g.into()
+            })
+            .set("outputs", &self.outputs)
+            .set("problems", &self.problems);
+        o.into()
+    }
+}
+
+impl ToJs for OutputCheck {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("path", &self.path)
+            .set("sha256", &self.sha256)
+            .set("size", &self.size)
+            .set("checked", &self.checked)
+            .set("matches", &self.matches);
+        o.into()
+    }
 }
 
 impl VerifyOptions {

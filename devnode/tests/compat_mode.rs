@@ -6,7 +6,8 @@ use common::*;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-const FIXTURE_MAIN: &str = "../../shared/protocol/fixtures/signed-job/main.py";
+// A copy of ../shared/protocol/fixtures/signed-job, kept in the repo so a bare clone tests too.
+const FIXTURE_MAIN: &str = "../protocol/fixtures/signed-job/main.py";
 
 fn compat(extra: &[&str]) -> (Node, String) {
     let mut args = vec!["--compat"];

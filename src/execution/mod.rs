@@ -15,7 +15,6 @@ use sandrun_protocol::hash::sha256_hex;
 use sandrun_protocol::manifest::check_path;
 use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::{is_terminal, StatusBody};
-use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use tsify::Tsify;
@@ -52,7 +51,7 @@ pub struct JobExecution {
 }
 
 /// `wait()`'s answer.
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct JobResult {
     pub id: String,
@@ -67,14 +66,14 @@ pub struct JobResult {
     pub worker_id: Option<String>,
     /// The worker signed the result (`verify()` checks the signature).
     pub signed: bool,
+    #[tsify(type = "Record<string, OutputInfo>")]
     pub outputs: SortedMap<OutputInfo>,
     /// Present when the client was created with `requireVerified: true`.
     #[tsify(optional)]
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<verify::VerificationReport>,
 }
 
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct OutputInfo {
     pub size: f64,
@@ -82,6 +81,35 @@ pub struct OutputInfo {
     /// The worker's guess: `text`, `data`, `image`, …
     #[serde(rename = "type")]
     pub kind: String,
+}
+
+impl ToJs for JobResult {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("id", &self.id)
+            .set("status", &self.status)
+            .set("exitCode", &self.exit_code)
+            .set("cpuSeconds", &self.cpu_seconds)
+            .set("memoryMb", &self.memory_mb)
+            .set("jobHash", &self.job_hash)
+            .set("workerId", &self.worker_id)
+            .set("signed", &self.signed)
+            .set("outputs", &self.outputs);
+        if let Some(v) = &self.verification {
+            o.set("verification", v);
+        }
+        o.into()
+    }
+}
+
+impl ToJs for OutputInfo {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("size", &self.size)
+            .set("sha256", &self.sha256)
+            .set("type", &self.kind);
+        o.into()
+    }
 }
 
 /// Options for `wait()`.
@@ -109,12 +137,21 @@ impl WaitOptions {
 }
 
 /// `cancel()`'s answer.
-#[derive(Debug, Clone, Serialize, Tsify)]
+#[derive(Debug, Clone, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct CancelResult {
     /// The worker stopped the job.
     pub stopped_on_server: bool,
     pub message: String,
+}
+
+impl ToJs for CancelResult {
+    fn to_js(&self) -> JsValue {
+        let o = Obj::new();
+        o.set("stoppedOnServer", &self.stopped_on_server)
+            .set("message", &self.message);
+        o.into()
+    }
 }
 
 impl ExecInner {
@@ -371,7 +408,7 @@ fn aborted(signal: Option<&JsValue>) -> bool {
         .unwrap_or(false)
 }
 
-use crate::convert::to_js as ts;
+use crate::convert::{to_js as ts, Obj, ToJs};
 
 fn promise<F>(f: F) -> Promise
 where
@@ -412,7 +449,7 @@ impl JobExecution {
     #[wasm_bindgen(unchecked_return_type = "Promise<JobResult>")]
     pub fn wait(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "WaitOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "WaitOptions")] options: Option<JsValue>,
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
@@ -540,7 +577,7 @@ impl JobExecution {
     #[wasm_bindgen(unchecked_return_type = "Promise<VerificationReport>")]
     pub fn verify(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyOptions")] options: Option<JsValue>,
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {

@@ -60,3 +60,71 @@ impl Package {
         ])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> (SortedMap<Vec<u8>>, Manifest) {
+        let mut files = SortedMap::new();
+        files.insert(
+            "main.py".into(),
+            include_bytes!("../../protocol/fixtures/signed-job/main.py").to_vec(),
+        );
+        files.insert("data/input.csv".into(), b"a,b\n1,2\n".to_vec());
+        let manifest = Manifest {
+            entrypoint: "main.py".into(),
+            args: vec!["--n".into(), "3".into()],
+            ..Default::default()
+        };
+        (files, manifest)
+    }
+
+    #[test]
+    fn job_hash_is_the_one_the_real_worker_signed() {
+        let (files, manifest) = fixture();
+        // From ../shared/protocol/fixtures/signed-job/status.json: other files do not enter it.
+        assert_eq!(
+            package(&files, &manifest).job_hash,
+            "13dffb9640613e70bfb5800bc52c641d7b601974bb49e0c6790426e79e777eb4"
+        );
+    }
+
+    #[test]
+    fn same_inputs_same_bytes_and_a_readable_archive() {
+        let (files, manifest) = fixture();
+        let a = package(&files, &manifest);
+        let b = package(&files, &manifest);
+        assert_eq!(a.archive, b.archive);
+        assert_eq!(a.multipart().body, b.multipart().body);
+        // Unpack with a real inflater and read the tar headers back.
+        let tar =
+            miniz_oxide::inflate::decompress_to_vec(&a.archive[10..a.archive.len() - 8]).unwrap();
+        let mut names = Vec::new();
+        let mut at = 0;
+        while tar[at] != 0 {
+            let name = String::from_utf8(
+                tar[at..at + 100]
+                    .iter()
+                    .take_while(|&&c| c != 0)
+                    .copied()
+                    .collect(),
+            )
+            .unwrap();
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&tar[at + 124..at + 135]).unwrap(), 8)
+                    .unwrap();
+            assert_eq!(
+                &tar[at + 512..at + 512 + size],
+                files.get(&name).unwrap().as_slice()
+            );
+            names.push(name);
+            at += 512 + size.div_ceil(512) * 512;
+        }
+        assert_eq!(names, ["data/input.csv", "main.py"]);
+        assert_eq!(
+            a.manifest_json,
+            r#"{"entrypoint":"main.py","args":["--n","3"]}"#
+        );
+    }
+}
