@@ -70,7 +70,7 @@ test: setup devnode
 	[ -z "$$failed" ]
 
 test-native: $(call DEPS,devnode)
-	cargo test --workspace
+	cargo test --workspace --no-fail-fast
 
 test-wasm: test-wasm-node test-wasm-browser
 

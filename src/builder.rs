@@ -84,7 +84,7 @@ impl JobBuilder {
         }
     }
 
-    fn with(&self, f: impl FnOnce(&mut JobDraft)) -> JobBuilder {
+    fn edit(&self, f: impl FnOnce(&mut JobDraft)) -> JobBuilder {
         let mut draft = self.draft.clone();
         f(&mut draft);
         JobBuilder {
@@ -94,7 +94,7 @@ impl JobBuilder {
     }
 
     fn problem(&self, p: FieldProblem) -> JobBuilder {
-        self.with(|d| d.problems.push(p))
+        self.edit(|d| d.problems.push(p))
     }
 
     /// Reads every Blob and folder: the job's final files.
@@ -219,7 +219,7 @@ impl JobBuilder {
     ) -> JobBuilder {
         let (filename, problems) = option_string(options, "code options.", "filename");
         let name = filename.unwrap_or_else(|| "main.py".into());
-        self.with(|d| {
+        self.edit(|d| {
             d.problems.extend(problems);
             d.files.insert(
                 name.clone(),
@@ -236,7 +236,7 @@ impl JobBuilder {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer | Blob")] content: JsValue,
     ) -> JobBuilder {
         match self::content(&format!("files[{name:?}]"), &content) {
-            Ok(src) => self.with(|d| {
+            Ok(src) => self.edit(|d| {
                 d.files.insert(name, src);
             }),
             Err(p) => self.problem(p),
@@ -299,7 +299,7 @@ impl JobBuilder {
                 message: "must be an object or Map of path → content, or a list of Files".into(),
             });
         }
-        let mut next = self.with(|_| {});
+        let mut next = self.edit(|_| {});
         for (path, v) in entries {
             match content(&format!("files[{path:?}]"), &v) {
                 Ok(src) => {
@@ -332,22 +332,22 @@ impl JobBuilder {
                 message: "reading folders is available in Node.js only; in a browser pass Files to .files()".into(),
             });
         }
-        self.with(|d| d.directories.push((path, prefix)))
+        self.edit(|d| d.directories.push((path, prefix)))
     }
 
     /// The file to run (relative path inside the job).
     pub fn entrypoint(&self, path: String) -> JobBuilder {
-        self.with(|d| d.entrypoint = Some(path))
+        self.edit(|d| d.entrypoint = Some(path))
     }
 
     /// The interpreter (`python3` by default, `node` for `.js`, `bash` for `.sh`).
     pub fn interpreter(&self, name: String) -> JobBuilder {
-        self.with(|d| d.interpreter = Some(name))
+        self.edit(|d| d.interpreter = Some(name))
     }
 
     /// A worker environment template (see the worker's `/environments`).
     pub fn environment(&self, name: String) -> JobBuilder {
-        self.with(|d| d.environment = Some(name))
+        self.edit(|d| d.environment = Some(name))
     }
 
     /// Command-line arguments. Numbers are sent as their decimal text.
@@ -373,7 +373,7 @@ impl JobBuilder {
                 }),
             }
         }
-        self.with(|d| {
+        self.edit(|d| {
             d.args = out;
             d.problems.extend(problems);
         })
@@ -382,7 +382,7 @@ impl JobBuilder {
     /// Which files are results: `*`, an exact path, `*.ext`, `prefix*` or `prefix*suffix`.
     /// Without any, every file in the job folder (inputs too) is an output.
     pub fn outputs(&self, globs: Vec<String>) -> JobBuilder {
-        self.with(|d| d.outputs = globs)
+        self.edit(|d| d.outputs = globs)
     }
 
     /// Environment variables (kept in the spec; the Sandrun worker does not apply them).
@@ -412,7 +412,7 @@ impl JobBuilder {
                 message: "must be an object of name → string".into(),
             });
         }
-        self.with(|d| {
+        self.edit(|d| {
             d.env.extend(map);
             d.problems.extend(problems);
         })
@@ -420,12 +420,12 @@ impl JobBuilder {
 
     /// Wall-time limit in ms (kept in the spec; the Sandrun worker applies its own limits).
     pub fn timeout(&self, ms: f64) -> JobBuilder {
-        self.with(|d| d.timeout_ms = Some(ms))
+        self.edit(|d| d.timeout_ms = Some(ms))
     }
 
     /// Memory limit in MB (kept in the spec; the Sandrun worker applies its own limits).
     pub fn memory(&self, mb: f64) -> JobBuilder {
-        self.with(|d| d.memory_mb = Some(mb))
+        self.edit(|d| d.memory_mb = Some(mb))
     }
 
     /// GPU request `{ type, memory, count }` (kept in the spec; the Sandrun worker has no GPUs).
@@ -441,7 +441,7 @@ impl JobBuilder {
             count: r.number("count"),
         };
         let problems = r.problems;
-        self.with(|d| {
+        self.edit(|d| {
             d.gpu = Some(g);
             d.problems.extend(problems);
         })
@@ -461,7 +461,28 @@ impl JobBuilder {
                 message: "must be an AbortSignal".into(),
             });
         }
-        self.with(|d| d.signal = Some(signal))
+        self.edit(|d| d.signal = Some(signal))
+    }
+
+    /// Adds a plugin — an object with optional hooks (`onSubmit`, `onRequest`, `onResult`, …) —
+    /// to this job only (see `Sandrun.use` for every job of a client).
+    #[wasm_bindgen(js_name = "use")]
+    pub fn use_plugin(&self, plugin: JsValue) -> JobBuilder {
+        self.edit(|d| d.plugins.push(plugin))
+    }
+
+    /// Attaches a pool (the job goes to its workers) or a middleware
+    /// (`{ execute(next, context) }`, wrapped around every operation of the job).
+    #[wasm_bindgen(js_name = "with")]
+    pub fn with_(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "object")] target: JsValue,
+    ) -> JobBuilder {
+        let mut next = self.edit(|_| {});
+        if !crate::pool::attach(&mut next.draft, &target) {
+            next.draft.middleware.push(target);
+        }
+        next
     }
 
     /// The job as plain JSON.

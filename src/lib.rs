@@ -19,6 +19,7 @@ pub mod error;
 pub mod execution;
 pub mod package;
 pub mod platform;
+pub mod pool;
 pub mod spec;
 pub mod transport;
 pub mod verify;

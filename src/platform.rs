@@ -217,8 +217,7 @@ impl Socket {
     }
 
     pub fn close(&self) {
-        if let Ok(f) = Reflect::get(&self.0, &"close".into())
-            .and_then(|f| f.dyn_into::<Function>())
+        if let Ok(f) = Reflect::get(&self.0, &"close".into()).and_then(|f| f.dyn_into::<Function>())
         {
             let _ = f.call0(&self.0);
         }

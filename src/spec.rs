@@ -67,6 +67,10 @@ pub struct JobDraft {
     pub signal: Option<JsValue>,
     /// Problems found while building (a wrong type passed to a method), reported by `validate()`.
     pub problems: Vec<FieldProblem>,
+    /// Plugins given with `.use()` on this job (after the client's), in order.
+    pub plugins: Vec<JsValue>,
+    /// Middleware given with `.with()` on this job, outermost first.
+    pub middleware: Vec<JsValue>,
 }
 
 /// `toSpec()`: the job as plain JSON.

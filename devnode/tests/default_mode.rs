@@ -198,7 +198,10 @@ fn logs_stream_live_while_the_job_runs() {
         "first line came with the end: {msgs:?}"
     );
     // Output is streamed as the job writes it, so "oops" and its newline may be two frames.
-    let stderr: String = msgs.iter().filter_map(|m| m.strip_prefix("[STDERR]\n")).collect();
+    let stderr: String = msgs
+        .iter()
+        .filter_map(|m| m.strip_prefix("[STDERR]\n"))
+        .collect();
     assert_eq!(stderr, "oops\n", "{msgs:?}");
     assert!(msgs
         .last()
