@@ -1003,8 +1003,14 @@ fn create_job(w: &Arc<Worker>, req: Request) -> Result<Arc<Job>, Fail> {
 // ---------------------------------------------------------------- running
 
 async fn run_job(w: Arc<Worker>, job: Arc<Job>) {
-    if job.st.lock().unwrap().status != Status::Queued {
-        return; // cancelled while queued
+    {
+        // Claim the job under the lock: a cancel that comes while the process is being spawned
+        // then takes the Running path (kill once the pid is known) instead of racing with it.
+        let mut st = job.st.lock().unwrap();
+        if st.status != Status::Queued {
+            return; // cancelled while queued
+        }
+        st.status = Status::Running;
     }
     let j2 = job.clone();
     let watchdog = tokio::spawn(async move {
