@@ -17,13 +17,14 @@ DEMO_SCRIPT ?= examples/hello/run.mjs
 DEPS = $(if $(SKIP_DEPS),,$(1))
 
 .PHONY: help setup wasm pkg devnode demo test test-native test-wasm test-wasm-node \
-        test-wasm-browser test-pkg size bench clean distclean
+        test-wasm-browser test-pkg size bench bench-pool multi-node clean distclean
 
 help:
 	@echo "make demo    install what is missing, build, start a local dev node, run examples/hello"
 	@echo "make test    install what is missing, run every test (native, wasm in Node + Chromium, packaging)"
 	@echo "make pkg     build the npm package into pkg/        make size   wasm/JS sizes vs the budget"
 	@echo "make bench   SDK vs curl against a local worker     make clean  remove build outputs"
+	@echo "make multi-node  2-of-3 consensus over three workers   make bench-pool  100 jobs over a 3-worker pool"
 
 setup:
 	@bash scripts/setup.sh
@@ -87,7 +88,16 @@ size: pkg
 	@node scripts/size.mjs
 
 bench: $(call DEPS,setup pkg devnode)
-	@node bench/run.mjs
+	@node bench/run.mjs && node bench/plugins.mjs
+
+# 100 jobs distributed over 3 local workers through a pool: throughput and the SDK's memory.
+bench-pool: $(call DEPS,setup pkg devnode)
+	@node --expose-gc bench/pool.mjs
+
+# examples/multi-node: a 2-of-3 job over three workers it starts (one faulty), with the evidence.
+multi-node: setup pkg devnode
+	@(cd examples/multi-node && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+	@node examples/multi-node/run.mjs
 
 clean:
 	rm -rf build pkg .devnode

@@ -1,7 +1,7 @@
 // The SDK's error classes. Rust decides what went wrong (code, message, context); this module only
 // gives each code its class so that `err instanceof RateLimitError` works. Every error has `code`,
 // `retryable`, and the context fields that apply (operation, endpoint, jobId, status,
-// retryAfterMs, errors, cause, report).
+// retryAfterMs, attempt, plugin, errors, cause, report).
 
 export class SandrunError extends Error {
   constructor(message, details = {}) {
@@ -9,7 +9,7 @@ export class SandrunError extends Error {
     this.name = new.target.name;
     this.code = details.code ?? 'INTERNAL';
     this.retryable = Boolean(details.retryable);
-    for (const key of ['operation', 'endpoint', 'jobId', 'status', 'retryAfterMs', 'errors', 'report']) {
+    for (const key of ['operation', 'endpoint', 'jobId', 'status', 'retryAfterMs', 'attempt', 'plugin', 'errors', 'report']) {
       if (details[key] !== undefined) this[key] = details[key];
     }
     if (details.cause !== undefined) this.cause = details.cause;
@@ -29,11 +29,19 @@ export class RateLimitError extends HttpError {}
 export class NotFoundError extends HttpError {}
 /** A result failed verification; `report` holds the verification report. */
 export class VerificationError extends SandrunError {}
+/** k-of-n consensus was not reached; `report` (and `evidence`, its per-worker part) hold the evidence. */
+export class ConsensusError extends SandrunError {
+  get evidence() { return this.report?.evidence; }
+}
 export class CancelledError extends SandrunError {}
 /** The server answered, but not with what was asked for. */
 export class ProtocolError extends SandrunError {}
 /** The platform or server cannot do this. */
 export class UnsupportedError extends SandrunError {}
+/** The circuit breaker refuses calls to this endpoint for now; `retryAfterMs` says for how long. */
+export class CircuitOpenError extends SandrunError {}
+/** A plugin or middleware threw; `plugin` names it and `cause` is what it threw. */
+export class PluginError extends SandrunError {}
 
 const byCode = {
   VALIDATION: ValidationError,
@@ -43,9 +51,12 @@ const byCode = {
   RATE_LIMITED: RateLimitError,
   NOT_FOUND: NotFoundError,
   VERIFICATION: VerificationError,
+  CONSENSUS: ConsensusError,
   CANCELLED: CancelledError,
   PROTOCOL: ProtocolError,
   UNSUPPORTED: UnsupportedError,
+  CIRCUIT_OPEN: CircuitOpenError,
+  PLUGIN: PluginError,
 };
 
 /** Used by the wasm module (through the platform) to raise errors. */

@@ -5,9 +5,11 @@
 // Consumers need TypeScript >= 5.2 with lib `esnext.disposable` (or `skipLibCheck`).
 
 export { Sandrun, JobBuilder, JobExecution, LogStream } from './sandrun_sdk.js';
+export { Pool, PoolBuilder, Node, NodeBuilder } from './sandrun_sdk.js';
+export { retryPlugin, circuitBreakerPlugin, timeoutPlugin, rateLimitPlugin, authPlugin, loggingPlugin, metricsPlugin, BuiltinPlugin } from './sandrun_sdk.js';
 // Config, spec, status, result and report types generated from Rust (tsify).
 export type * from './sandrun_sdk.js';
-import type { FieldProblem, VerificationReport } from './sandrun_sdk.js';
+import type { FieldProblem, VerificationReport, ConsensusReport, WorkerEvidence } from './sandrun_sdk.js';
 
 declare module './sandrun_sdk.js' {
   interface JobExecution {
@@ -43,8 +45,12 @@ export declare class SandrunError extends Error {
   readonly retryAfterMs?: number;
   /** For validation errors: every problem found, each naming its field. */
   readonly errors?: FieldProblem[];
-  /** For verification errors: the full report. */
-  readonly report?: VerificationReport;
+  /** For verification errors: the full report; for consensus errors: the consensus evidence. */
+  readonly report?: VerificationReport | ConsensusReport;
+  /** Which attempt failed (1 = the first), when a retry plugin is in use. */
+  readonly attempt?: number;
+  /** For plugin errors: the plugin (or middleware) that threw. */
+  readonly plugin?: string;
   constructor(message: string, details?: Record<string, unknown>);
 }
 /** Bad input (config, job spec), found before anything was sent; `errors` lists each field. */
@@ -61,11 +67,20 @@ export declare class RateLimitError extends HttpError {}
 export declare class NotFoundError extends HttpError {}
 /** A result failed verification (job hash, signature, output bytes, untrusted worker key). */
 export declare class VerificationError extends SandrunError {}
+/** k-of-n consensus was not reached: `report` holds the evidence, `evidence` each worker's part. */
+export declare class ConsensusError extends SandrunError {
+  readonly report: ConsensusReport;
+  readonly evidence: WorkerEvidence[];
+}
 /** Aborted through an `AbortSignal` or `cancel()`. */
 export declare class CancelledError extends SandrunError {}
 /** The server answered, but not with what was asked for. */
 export declare class ProtocolError extends SandrunError {}
 /** This platform or server cannot do that (e.g. `directory()` in a browser). */
 export declare class UnsupportedError extends SandrunError {}
+/** The circuit breaker refuses calls to this endpoint for now; `retryAfterMs` says for how long. */
+export declare class CircuitOpenError extends SandrunError {}
+/** A plugin or middleware threw; `plugin` names it, `cause` is what it threw. */
+export declare class PluginError extends SandrunError {}
 /** Builds the error instance for a code (used by the wasm; exported for tests and tooling). */
 export declare function makeError(code: string, message: string, details?: Record<string, unknown>): SandrunError;

@@ -6,6 +6,8 @@
 # The suites read the endpoints at compile time (the browser has no environment):
 #   option_env!("SANDRUN_TEST_ENDPOINT")         default http://127.0.0.1:18443
 #   option_env!("SANDRUN_TEST_COMPAT_ENDPOINT")  default http://127.0.0.1:18444
+#   SANDRUN_TEST_POOL_WORKERS, _COORDINATOR, _BROKER, _SPARE_PORT, _DEVNODE: the pool dev nodes
+#   (tests/common/pool.rs), from SANDRUN_TEST_POOL_PORT (default SANDRUN_TEST_PORT + 7).
 # Usage: scripts/test-wasm.sh [node|browser|all] [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +35,50 @@ for name in wasm-test wasm-test-compat; do
   "$DEVNODE" --generate-key "build/$name.key.pem" >/dev/null
 done
 limits=(--jobs-per-hour 100000 --max-concurrent 16 --cpu-per-minute 100000)
-trap 'scripts/devnode.sh stop wasm-test; scripts/devnode.sh stop wasm-test-compat' EXIT
+# Pools (issue 5): three default-mode workers with their own keys, the third corrupting one output
+# before signing (--fault alter-output), a pool coordinator over the two honest ones, a broker.
+# Ports (SANDRUN_TEST_POOL_PORT..+4 = worker a, b, faulty, coordinator, broker; +5 is left for
+# the Node suite's own broker, which the broker-restart test starts and stops itself). The default
+# follows SANDRUN_TEST_PORT (+7), so runs on other base ports do not collide; names carry the port.
+POOL_PORT=${SANDRUN_TEST_POOL_PORT:-$((PORT + 7))}
+pool_names=(wasm-pool-a-$POOL_PORT wasm-pool-b-$POOL_PORT wasm-pool-bad-$POOL_PORT wasm-pool-coord-$POOL_PORT wasm-pool-broker-$POOL_PORT)
+trap 'for n in wasm-test wasm-test-compat wasm-test-fault wasm-test-fault-compat "${pool_names[@]}"; do scripts/devnode.sh stop "$n" || true; done' EXIT
 scripts/devnode.sh start wasm-test "$PORT" worker --port "$PORT" --worker-key build/wasm-test.key.pem "${limits[@]}"
 scripts/devnode.sh start wasm-test-compat "$COMPAT_PORT" worker --port "$COMPAT_PORT" --compat \
   --worker-key build/wasm-test-compat.key.pem "${limits[@]}"
+declare -A pool_ids
+for i in 0 1 2; do
+  name=${pool_names[$i]} port=$((POOL_PORT + i))
+  rm -f "build/$name.key.pem"
+  pool_ids[$i]=$("$DEVNODE" --generate-key "build/$name.key.pem" | tail -n 1)
+  fault=(); [ "$i" = 2 ] && fault=(--fault alter-output)
+  scripts/devnode.sh start "$name" "$port" worker --port "$port" --worker-key "build/$name.key.pem" "${limits[@]}" "${fault[@]}"
+done
+cat > build/wasm-pool-workers-$POOL_PORT.json <<JSON
+[{"endpoint":"http://127.0.0.1:$POOL_PORT","worker_id":"${pool_ids[0]}","max_concurrent_jobs":4},
+ {"endpoint":"http://127.0.0.1:$((POOL_PORT + 1))","worker_id":"${pool_ids[1]}","max_concurrent_jobs":4}]
+JSON
+scripts/devnode.sh start "${pool_names[3]}" $((POOL_PORT + 3)) pool --port $((POOL_PORT + 3)) \
+  --workers build/wasm-pool-workers-$POOL_PORT.json --health-interval-secs 1
+rm -f build/wasm-pool-broker-$POOL_PORT.sqlite3*
+scripts/devnode.sh start "${pool_names[4]}" $((POOL_PORT + 4)) broker --port $((POOL_PORT + 4)) --db build/wasm-pool-broker-$POOL_PORT.sqlite3
+export SANDRUN_TEST_POOL_WORKERS=http://127.0.0.1:$POOL_PORT,http://127.0.0.1:$((POOL_PORT + 1)),http://127.0.0.1:$((POOL_PORT + 2))
+export SANDRUN_TEST_COORDINATOR=http://127.0.0.1:$((POOL_PORT + 3))
+export SANDRUN_TEST_BROKER=http://127.0.0.1:$((POOL_PORT + 4))
+export SANDRUN_TEST_SPARE_PORT=$((POOL_PORT + 5))
+export SANDRUN_TEST_DEVNODE=$(realpath "$DEVNODE")
+# Two more nodes (default and --compat) with scoped faults for the plugin scenarios
+# (tests/common/plugins.rs): a path /~NAME-x carries fault NAME, other paths none.
+FAULT_PORT=${SANDRUN_TEST_FAULT_PORT:-19651}
+FAULT_COMPAT_PORT=${SANDRUN_TEST_FAULT_COMPAT_PORT:-19652}
+faults=(--fault status-503,scope=s503 --fault status-429,scope=s429 --fault drop-connection,scope=drop
+  --fault status-500,scope=s500 --fault status-503,scope=flaky,first=2 --fault delay-ms:1500,scope=slow
+  --fault drop-connection,scope=nostream,path=/stream/)
+scripts/devnode.sh start wasm-test-fault "$FAULT_PORT" worker --port "$FAULT_PORT" --worker-key build/wasm-test.key.pem "${limits[@]}" "${faults[@]}"
+scripts/devnode.sh start wasm-test-fault-compat "$FAULT_COMPAT_PORT" worker --port "$FAULT_COMPAT_PORT" --compat \
+  --worker-key build/wasm-test-compat.key.pem "${limits[@]}" "${faults[@]}"
+export SANDRUN_TEST_FAULT_ENDPOINT=http://127.0.0.1:$FAULT_PORT
+export SANDRUN_TEST_FAULT_COMPAT_ENDPOINT=http://127.0.0.1:$FAULT_COMPAT_PORT
 export SANDRUN_TEST_ENDPOINT=http://127.0.0.1:$PORT
 export SANDRUN_TEST_COMPAT_ENDPOINT=http://127.0.0.1:$COMPAT_PORT
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

@@ -120,11 +120,13 @@ impl JobBuilder {
         Ok(files)
     }
 
-    async fn submit_inner(
+    pub(crate) async fn submit_inner(
         client: Rc<Client>,
         draft: JobDraft,
         on_progress: Option<js_sys::Function>,
     ) -> Result<JobExecution> {
+        // Plugins: the job's pipeline, onInit / onBuild / onSubmit (which may change the spec).
+        let (client, draft) = crate::plugins::prepare_submit(client, draft).await?;
         let problems = draft.problems(false);
         if !problems.is_empty() {
             return Err(SdkError::validation(problems).op("submit"));
@@ -135,6 +137,11 @@ impl JobBuilder {
         let job = ResolvedJob::check(&draft, files)?;
         let pkg = package(&job.files, &job.manifest);
         let multipart = pkg.multipart();
+        crate::consensus::require_pool(&draft)?;
+        if let Some(pool) = draft.pool.clone() {
+            let (ct, body) = (&multipart.content_type, &multipart.body);
+            return crate::pool::submit(pool, &draft, pkg.job_hash.clone(), ct, body).await;
+        }
         if aborted(draft.signal.as_ref()) {
             return Err(
                 SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),
@@ -467,8 +474,26 @@ impl JobBuilder {
     /// Adds a plugin — an object with optional hooks (`onSubmit`, `onRequest`, `onResult`, …) —
     /// to this job only (see `Sandrun.use` for every job of a client).
     #[wasm_bindgen(js_name = "use")]
-    pub fn use_plugin(&self, plugin: JsValue) -> JobBuilder {
+    pub fn use_plugin(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Plugin | BuiltinPlugin")] plugin: JsValue,
+    ) -> JobBuilder {
         self.edit(|d| d.plugins.push(plugin))
+    }
+
+    /// Runs the job on n distinct workers of its pool and accepts the result k of them agree on:
+    /// `'2-of-3'`, `'3-of-5'`, `{ k, n }` (k more than half of n). Needs `.with(pool)`.
+    pub fn consensus(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ConsensusStrategy")] strategy: JsValue,
+    ) -> JobBuilder {
+        match crate::consensus::Quorum::parse(&strategy) {
+            Ok(q) => self.edit(|d| d.consensus = Some(q)),
+            Err(message) => self.problem(FieldProblem {
+                field: "consensus".into(),
+                message,
+            }),
+        }
     }
 
     /// Attaches a pool (the job goes to its workers) or a middleware

@@ -34,6 +34,10 @@ pub struct Health {
     pub worker_id: Option<String>,
     /// The worker is among `trustedWorkers` (`null` when none are configured).
     pub trusted: Option<bool>,
+    /// Optional services: `stream` (the live log socket; logs fall back to polling without it),
+    /// `up` or `down`. When one is down, `status` is `degraded` instead of failing.
+    #[tsify(type = "Record<string, 'up' | 'down'>")]
+    pub services: sandrun_protocol::map::SortedMap<String>,
 }
 
 impl ToJs for Health {
@@ -42,7 +46,8 @@ impl ToJs for Health {
         o.set("endpoint", &self.endpoint)
             .set("status", &self.status)
             .set("workerId", &self.worker_id)
-            .set("trusted", &self.trusted);
+            .set("trusted", &self.trusted)
+            .set("services", &self.services);
         o.into()
     }
 }
@@ -59,13 +64,34 @@ fn read_health(v: &JsValue, _bytewise: bool) -> Result<HealthBody, String> {
     })
 }
 
+impl Client {
+    /// The same settings, talking to another server (a pool's worker, a coordinator, a broker).
+    pub fn for_endpoint(&self, endpoint: &str) -> Rc<Client> {
+        let mut config = self.config.clone();
+        config.endpoint = endpoint.to_string();
+        let http = Http {
+            endpoint: endpoint.to_string(),
+            request_timeout_ms: config.request_timeout_ms,
+            pipeline: self.http.pipeline.clone(),
+        };
+        Rc::new(Client { config, http })
+    }
+
+    /// The same client with another plugin pipeline (a job's own plugins and middleware).
+    pub fn with_pipeline(&self, pipeline: crate::plugins::Pipeline) -> Client {
+        let mut http = self.http.clone();
+        http.pipeline = Rc::new(pipeline);
+        Client {
+            config: self.config.clone(),
+            http,
+        }
+    }
+}
+
 impl Sandrun {
     pub fn from_config(config: SandrunConfig) -> Result<Sandrun, SdkError> {
         let config = config.resolve()?;
-        let http = Http {
-            endpoint: config.endpoint.clone(),
-            request_timeout_ms: config.request_timeout_ms,
-        };
+        let http = Http::new(&config.endpoint, config.request_timeout_ms);
         Ok(Sandrun {
             client: Rc::new(Client { config, http }),
         })
@@ -85,6 +111,41 @@ impl Sandrun {
             Ok(s) => Promise::resolve(&JsValue::from(s)),
             Err(e) => Promise::reject(&e.into_js()),
         }
+    }
+
+    /// A pool builder: workers from a list, a coordinator or a broker (issue 5).
+    pub fn pool(&self) -> crate::pool::PoolBuilder {
+        crate::pool::PoolBuilder::new(self.client.clone())
+    }
+
+    /// A node builder: registers a worker at a broker and serves its jobs.
+    pub fn node(&self) -> crate::node::NodeBuilder {
+        crate::node::NodeBuilder::new(self.client.clone())
+    }
+
+    /// A new client with `plugin` added (this one is unchanged): its hooks run for every job and
+    /// request of the new client. Built-ins come from `retryPlugin()`, `metricsPlugin()`, …
+    #[wasm_bindgen(js_name = "use")]
+    pub fn use_plugin(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Plugin | BuiltinPlugin")] plugin: JsValue,
+    ) -> Result<Sandrun, JsValue> {
+        let p = crate::plugins::Pipeline::derive(&self.client.http.pipeline, &[plugin], &[])
+            .map_err(SdkError::into_js)?;
+        Ok(Sandrun {
+            client: Rc::new(self.client.with_pipeline(p)),
+        })
+    }
+
+    /// Calls every plugin's `onDestroy` (awaited, in hook order).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn destroy(&self) -> Promise {
+        let client = self.client.clone();
+        future_to_promise(async move {
+            let p = &client.http.pipeline;
+            p.each("onDestroy", &[]).await.map_err(SdkError::into_js)?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// A new, empty job builder.
@@ -130,9 +191,29 @@ impl Sandrun {
                     .map(|k| keys.contains(k))
                     .unwrap_or(false)
             });
+            let mut services = sandrun_protocol::map::SortedMap::new();
+            let mut status = body.status;
+            if client.config.stream_logs {
+                let url = format!(
+                    "{}/stream/health",
+                    crate::config::ws_base(&client.config.endpoint)
+                );
+                let up = match crate::platform::Socket::open(&url).await {
+                    Ok(Ok(s)) => {
+                        s.close();
+                        true
+                    }
+                    _ => false,
+                };
+                if !up && status == "healthy" {
+                    status = "degraded".into();
+                }
+                services.insert("stream".into(), if up { "up" } else { "down" }.to_string());
+            }
             let h = Health {
                 endpoint: client.config.endpoint.clone(),
-                status: body.status,
+                status,
+                services,
                 worker_id: body.worker_id,
                 trusted,
             };

@@ -18,6 +18,8 @@ pub enum Code {
     NotFound,
     /// A result failed verification (hash, signature, output bytes, untrusted worker).
     Verification,
+    /// k-of-n consensus was not reached (`report` holds the evidence).
+    Consensus,
     Cancelled,
     /// The server answered, but not with what was asked for.
     Protocol,
@@ -25,6 +27,10 @@ pub enum Code {
     Unsupported,
     /// A broken invariant inside the SDK; please report it.
     Internal,
+    /// The circuit breaker refuses calls to this endpoint for now (`retryAfterMs` says how long).
+    CircuitOpen,
+    /// A plugin or middleware threw (`plugin` names it; `cause` is what it threw).
+    Plugin,
 }
 
 impl Code {
@@ -37,15 +43,21 @@ impl Code {
             Code::RateLimited => "RATE_LIMITED",
             Code::NotFound => "NOT_FOUND",
             Code::Verification => "VERIFICATION",
+            Code::Consensus => "CONSENSUS",
             Code::Cancelled => "CANCELLED",
             Code::Protocol => "PROTOCOL",
             Code::Unsupported => "UNSUPPORTED",
             Code::Internal => "INTERNAL",
+            Code::CircuitOpen => "CIRCUIT_OPEN",
+            Code::Plugin => "PLUGIN",
         }
     }
 
     fn default_retryable(self) -> bool {
-        matches!(self, Code::Network | Code::Timeout | Code::RateLimited)
+        matches!(
+            self,
+            Code::Network | Code::Timeout | Code::RateLimited | Code::CircuitOpen
+        )
     }
 }
 
@@ -77,6 +89,10 @@ pub struct Context {
     pub errors: Vec<FieldProblem>,
     /// The underlying error's message (a platform error, a server's error text).
     pub cause: Option<String>,
+    /// Which attempt failed (1 = the first), when a retry plugin is in use.
+    pub attempt: Option<u32>,
+    /// The plugin or middleware that threw (PLUGIN errors).
+    pub plugin: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +103,9 @@ pub struct SdkError {
     pub context: Context,
     /// A value the JS error carries as `.report` (a verification report, say).
     pub report: Option<JsValue>,
+    /// A JS value thrown by user code: a PLUGIN error carries it as `.cause`; for other codes it
+    /// is what JS receives unchanged (a `SandrunError` a middleware rethrew).
+    pub js: Option<JsValue>,
 }
 
 pub type Result<T> = std::result::Result<T, SdkError>;
@@ -99,6 +118,7 @@ impl SdkError {
             retryable: code.default_retryable(),
             context: Context::default(),
             report: None,
+            js: None,
         }
     }
 
@@ -160,6 +180,9 @@ impl SdkError {
     /// The JS error object: an instance of the class for `code`, made by the platform's
     /// `makeError` so that the classes live in one JS module users can import.
     pub fn into_js(self) -> JsValue {
+        if let (Some(js), false) = (&self.js, self.code == Code::Plugin) {
+            return js.clone();
+        }
         let c = &self.context;
         let d = Obj::new();
         d.set("retryable", &self.retryable);
@@ -168,6 +191,7 @@ impl SdkError {
             ("endpoint", c.endpoint.clone()),
             ("jobId", c.job_id.clone()),
             ("cause", c.cause.clone()),
+            ("plugin", c.plugin.clone()),
         ];
         for (key, value) in strings {
             if let Some(v) = value {
@@ -179,6 +203,12 @@ impl SdkError {
         }
         if let Some(ms) = c.retry_after_ms {
             d.set("retryAfterMs", &ms);
+        }
+        if let Some(n) = c.attempt {
+            d.set("attempt", &(n as f64));
+        }
+        if let (Some(js), true) = (&self.js, self.code == Code::Plugin) {
+            d.set_js("cause", js);
         }
         if !c.errors.is_empty() {
             d.set("errors", &c.errors);

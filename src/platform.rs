@@ -145,7 +145,7 @@ pub async fn request(req: Request<'_>) -> Result<std::result::Result<Response, F
     }
 }
 
-fn read_response(res: &JsValue) -> Result<Response> {
+pub fn read_response(res: &JsValue) -> Result<Response> {
     let get = |k: &str| Reflect::get(res, &k.into()).unwrap_or(JsValue::UNDEFINED);
     let status = get("status").as_f64().unwrap_or(0.0) as u16;
     let headers = Array::from(&get("headers"))

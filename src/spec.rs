@@ -71,6 +71,10 @@ pub struct JobDraft {
     pub plugins: Vec<JsValue>,
     /// Middleware given with `.with()` on this job, outermost first.
     pub middleware: Vec<JsValue>,
+    /// The pool given with `.with(pool)` (issue 5).
+    pub pool: Option<std::rc::Rc<crate::pool::PoolInner>>,
+    /// `.consensus('k-of-n')`.
+    pub consensus: Option<crate::consensus::Quorum>,
 }
 
 /// `toSpec()`: the job as plain JSON.

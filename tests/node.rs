@@ -21,6 +21,8 @@ fn install() {
 }
 
 common::all_scenarios!(crate::install);
+crate::all_plugin_scenarios!(crate::install);
+common::pool::all_pool_scenarios!(crate::install);
 
 /// The Node platform is what the suite runs on (not the browser one).
 #[wasm_bindgen_test::wasm_bindgen_test]
@@ -124,4 +126,118 @@ async fn directory_and_download_to() {
     );
     remove_tree(&src);
     remove_tree(&out);
+}
+
+#[wasm_bindgen(module = "/tests/support/node-proc.js")]
+extern "C" {
+    /// Starts `sandrun-devnode broker` on `port` with `db` (the test owns the process).
+    #[wasm_bindgen(js_name = startBroker)]
+    fn start_broker(devnode: &str, port: u16, db: &str) -> js_sys::Promise;
+    /// Stops a broker this test started (by its pid).
+    #[wasm_bindgen(js_name = stopBroker)]
+    fn stop_broker(pid: f64) -> js_sys::Promise;
+}
+
+async fn broker_up(port: u16, db: &str) -> f64 {
+    let devnode = option_env!("SANDRUN_TEST_DEVNODE").unwrap_or("target/debug/sandrun-devnode");
+    wasm_bindgen_futures::JsFuture::from(start_broker(devnode, port, db))
+        .await
+        .unwrap_or_else(|e| panic!("broker did not start: {}", common::describe(&e)))
+        .as_f64()
+        .unwrap()
+}
+
+/// Node only (the browser cannot start or stop processes): the broker restarts while the node
+/// runs a job; the node keeps its report, re-sends it once the broker is back, and the job is
+/// completed exactly once; the node then serves the next job.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn node_survives_broker_restart() {
+    use common::pool::*;
+    install();
+    let port: u16 = option_env!("SANDRUN_TEST_SPARE_PORT")
+        .unwrap_or("18455")
+        .parse()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = temp_dir();
+    let db = format!("{dir}/broker.sqlite3");
+    let pid = broker_up(port, &db).await;
+    let sandrun = common::client(common::Mode::Default.endpoint(), &[]).await;
+    let b = common::m(
+        &common::m(&sandrun, "node", &[]),
+        "endpoint",
+        &[workers()[0].into()],
+    );
+    let node = common::ok(&b, "register", &[base.as_str().into()]).await;
+    let id = common::get(&node, "id").as_string().unwrap();
+    common::m(
+        &node,
+        "startListening",
+        &[common::obj(&[("pollIntervalMs", 100.into())])],
+    );
+    let job = broker_job(
+        &base,
+        "import time\ntime.sleep(1.5)\nprint('survived')\n",
+        &[],
+    )
+    .await;
+    // Wait until the node runs it, then take the broker down under it.
+    let deadline = common::now() + 20_000.0;
+    while common::get(&common::m(&node, "status", &[]), "currentJob").as_string()
+        != Some(job.clone())
+    {
+        assert!(common::now() < deadline, "the node did not claim the job");
+        common::sleep(50.0).await;
+    }
+    wasm_bindgen_futures::JsFuture::from(stop_broker(pid))
+        .await
+        .unwrap();
+    // The job ends while the broker is down: the report waits.
+    let deadline = common::now() + 20_000.0;
+    loop {
+        let st = common::m(&node, "status", &[]);
+        if common::get(&st, "pendingReports").as_f64() == Some(1.0) {
+            break;
+        }
+        assert!(
+            common::now() < deadline,
+            "no pending report: {}",
+            common::describe(&st)
+        );
+        common::sleep(100.0).await;
+    }
+    common::sleep(500.0).await; // a few failed attempts
+    let st = common::m(&node, "status", &[]);
+    assert_eq!(common::get(&st, "jobsCompleted").as_f64(), Some(0.0));
+    assert_eq!(common::get(&st, "listening").as_bool(), Some(true));
+    let pid = broker_up(port, &db).await;
+    let r = broker_result(&base, &job, 30_000.0).await;
+    assert_eq!(
+        common::get(&r, "status").as_string().as_deref(),
+        Some("completed"),
+        "{}",
+        common::describe(&r)
+    );
+    assert_eq!(
+        common::get(&r, "output").as_string().as_deref(),
+        Some("survived\n")
+    );
+    common::sleep(300.0).await;
+    assert_eq!(
+        node_jobs_completed(&base, &id).await,
+        (1.0, 0.0),
+        "completed exactly once"
+    );
+    let next = broker_job(&base, "print('after')\n", &[]).await;
+    let r = broker_result(&base, &next, 30_000.0).await;
+    assert_eq!(
+        common::get(&r, "output").as_string().as_deref(),
+        Some("after\n")
+    );
+    assert_eq!(node_jobs_completed(&base, &id).await, (2.0, 0.0));
+    common::m(&node, "close", &[]);
+    wasm_bindgen_futures::JsFuture::from(stop_broker(pid))
+        .await
+        .unwrap();
+    remove_tree(&dir);
 }

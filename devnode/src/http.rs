@@ -293,6 +293,9 @@ async fn write_all(stream: &mut TcpStream, bytes: &[u8]) -> bool {
     )
 }
 
+/// The most a refused request's body is drained before the connection is closed anyway.
+const MAX_LINGER_BYTES: usize = 256 * 1024 * 1024;
+
 /// After refusing a request, read (and discard) what the client still sends for a while so that
 /// it gets to read the response instead of a reset.
 async fn linger(mut stream: TcpStream, max: usize) {
@@ -395,7 +398,9 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
         if head_len + 4 + declared > cfg.max_request {
             let r = too_large(compat, cfg.max_request);
             let _ = write_all(&mut stream, &render(&r, compat, false)).await;
-            linger(stream, declared.min(cfg.max_request.saturating_mul(2))).await;
+            // Drain the whole declared body (bounded): closing with unread bytes sends a reset,
+            // and the client would see a broken pipe instead of this 413.
+            linger(stream, declared.min(MAX_LINGER_BYTES)).await;
             return;
         }
         if !compat && get("Expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
@@ -439,6 +444,9 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
         if compat {
             buf.clear(); // one request per connection; anything pipelined is ignored
         }
+        // --- faults (worker only), then the `/~scope` segment is routed as if absent
+        let fault = cfg.faults.decide(&target);
+        let target = crate::faults::strip_scope(&target).unwrap_or(target);
         let req = Request {
             method,
             target,
@@ -446,16 +454,21 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
             body,
             peer: peer.ip(),
         };
-
-        // --- faults (worker only)
-        if cfg.faults.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(cfg.faults.delay_ms)).await;
+        if fault.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
         }
-        if cfg.faults.roll_drop() {
+        if fault.drop {
             return;
         }
-        let resp = if let Some(status) = cfg.faults.roll_status() {
-            let mut r = Response::error(status, &format!("Injected fault: status {status}"), esc);
+        let resp = if let Some(status) = fault.status {
+            // 429 says how long to wait twice, differently: `Retry-After: 1` (default mode) and
+            // the real worker's text form, which is all that compat mode sends.
+            let msg = if status == 429 {
+                "Injected fault: CPU quota exhausted, wait 2 seconds".to_string()
+            } else {
+                format!("Injected fault: status {status}")
+            };
+            let mut r = Response::error(status, &msg, esc);
             if status == 429 && !compat {
                 r = r.with_header("Retry-After", "1");
             }

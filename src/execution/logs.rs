@@ -107,7 +107,11 @@ async fn next_chunk(
                     ws_base(&exec.client.config.endpoint),
                     exec.id
                 );
-                let opened = Socket::open(&url).await?;
+                let opened = exec
+                    .client
+                    .http
+                    .open_stream(&url, &exec.opts(None, None))
+                    .await?;
                 let mut s = st.borrow_mut();
                 match opened {
                     Ok(sock) => {

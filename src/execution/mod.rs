@@ -42,6 +42,8 @@ pub struct ExecInner {
     pub expected: Option<Expected>,
     pub signal: Option<JsValue>,
     pub state: RefCell<ExecState>,
+    /// A pool job: its workers' executions (see `consensus::Group`).
+    pub group: std::cell::OnceCell<Rc<crate::consensus::Group>>,
 }
 
 /// A job on a worker. Also reachable later with `sandrun.execution(id)`.
@@ -71,6 +73,12 @@ pub struct JobResult {
     /// Present when the client was created with `requireVerified: true`.
     #[tsify(optional)]
     pub verification: Option<verify::VerificationReport>,
+    /// k-of-n consensus evidence (a job run with `.consensus()` on a pool).
+    #[tsify(optional)]
+    pub consensus: Option<crate::consensus::ConsensusReport>,
+    /// Where a pool job ran (worker, coordinator id).
+    #[tsify(optional)]
+    pub route: Option<crate::pool::Route>,
 }
 
 #[derive(Debug, Clone, Tsify)]
@@ -97,6 +105,12 @@ impl ToJs for JobResult {
             .set("outputs", &self.outputs);
         if let Some(v) = &self.verification {
             o.set("verification", v);
+        }
+        if let Some(c) = &self.consensus {
+            o.set("consensus", c);
+        }
+        if let Some(r) = &self.route {
+            o.set("route", r);
         }
         o.into()
     }
@@ -171,6 +185,7 @@ impl ExecInner {
                 last: status,
                 ..Default::default()
             }),
+            group: Default::default(),
         })
     }
 
@@ -200,6 +215,9 @@ impl ExecInner {
     ) -> Result<StatusBody> {
         if let Some(s) = self.terminal() {
             return Ok(s);
+        }
+        if let Some(g) = self.group.get() {
+            return Box::pin(g.clone().settle()).await.map(|s| s.status);
         }
         let cfg = &self.client.config;
         let timeout = timeout_ms.unwrap_or(cfg.timeout_ms);
@@ -305,6 +323,8 @@ impl ExecInner {
                 })
                 .collect(),
             verification: None,
+            consensus: None,
+            route: None,
         }
     }
 
@@ -313,6 +333,9 @@ impl ExecInner {
             .wait_terminal(opts.timeout_ms, opts.signal.as_ref())
             .await?;
         let mut result = self.result(&status);
+        if let Some(g) = self.group.get() {
+            g.decorate(&g.clone().settle().await?, &mut result);
+        }
         if self.client.config.require_verified {
             let report = verify::verify(self, false).await?;
             if !report.ok {
@@ -336,6 +359,9 @@ impl ExecInner {
 
     /// Downloads one output and checks its bytes against the signed sha256.
     pub async fn download(&self, path: &str) -> Result<Vec<u8>> {
+        if let Some(g) = self.group.get() {
+            return Box::pin(g.clone().download(path)).await;
+        }
         // Never an empty path: `GET /download/{id}` returns the whole job folder and deletes the job.
         check_path("path", path).map_err(|e| SdkError::field(e.field, e.problem).op("download"))?;
         if path.contains(' ') {
@@ -454,7 +480,11 @@ impl JobExecution {
         let inner = self.inner.clone();
         promise(async move {
             let opts = WaitOptions::from_js(&options.unwrap_or(JsValue::UNDEFINED))?;
-            ts(&inner.wait(opts).await?)
+            let result = inner.wait(opts).await?;
+            let js = ts(&result)?;
+            let p = &inner.client.http.pipeline;
+            crate::plugins::on_result(p, &inner.id, &result.status, &js).await?;
+            Ok(js)
         })
     }
 

@@ -18,6 +18,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+pub mod plugins;
+pub mod pool;
+
 #[wasm_bindgen(module = "/tests/support/support.js")]
 extern "C" {
     #[wasm_bindgen(js_name = callMethod, catch)]
@@ -40,6 +43,7 @@ extern "C" {
     pub type NetworkError;
     pub type CancelledError;
     pub type VerificationError;
+    pub type ConsensusError;
     pub type TimeoutError;
     pub type NotFoundError;
 }

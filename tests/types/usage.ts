@@ -52,3 +52,52 @@ export async function example(): Promise<void> {
     }
   }
 }
+
+// Pools, consensus and nodes (issue 5).
+import { Pool, Node, ConsensusError } from '@sandrun/sdk';
+import type { ConsensusReport, NodeInfo, ScheduledJob, NodeStatus } from '@sandrun/sdk';
+
+export async function pools(sandrun: Sandrun, src: string): Promise<void> {
+  const pool: Pool = await sandrun.pool()
+    .workers(['http://127.0.0.1:8443', { url: 'http://127.0.0.1:8444', workerId: 'key', region: 'eu' }])
+    .discover({ minNodes: 2, maxNodes: 5, capabilities: { gpus: 1 }, regions: ['eu'], maxPrice: 1, minReputation: 0.9 })
+    .region('eu').minGPUs(1).minMemory(1024).strategy('least-loaded').redundancy(3)
+    .join();
+  await sandrun.pool().coordinator('http://127.0.0.1:8000').join();
+  await sandrun.pool().broker('http://127.0.0.1:8001').nodes(['id']).consensus({ k: 2, n: 3 }).join();
+  pool.on('consensus-achieved', (e) => void e);
+  const nodes: NodeInfo[] = pool.nodes;
+  const healthy: boolean = nodes[0].healthy;
+  const exec = await sandrun.job().file('main.py', src).entrypoint('main.py')
+    .consensus('2-of-3').with(pool).submit();
+  try {
+    const result = await exec.wait();
+    const c: ConsensusReport | undefined = result.consensus;
+    const agreeing: string[] = c?.agreeing ?? [];
+    const endpoint: string | undefined = result.route?.endpoint;
+    void [agreeing, endpoint, healthy];
+  } catch (e) {
+    if (e instanceof ConsensusError) {
+      const reached: boolean = e.report.reached;
+      const signature: string | null | undefined = e.evidence[0]?.signature;
+      void [reached, signature];
+    }
+  }
+  const one = await pool.distribute(sandrun.job().code('print(1)'));
+  const done: ScheduledJob[] = await pool.schedule([sandrun.job().code('print(2)')], { concurrency: 2 });
+  const checked: NodeInfo[] = await pool.healthCheck();
+  void [one, done, checked, pool.size, pool.capacity];
+  pool.close();
+
+  const node: Node = await sandrun.node().endpoint('http://127.0.0.1:8443')
+    .capabilities({ gpus: 0 }).pricing({ perJob: 0.01 }).region('eu').heartbeatInterval(10_000)
+    .register('http://127.0.0.1:8001');
+  await node.heartbeat();
+  node.on('job-completed', (e) => void e);
+  node.startListening({ pollIntervalMs: 1000 });
+  const status: NodeStatus = node.status();
+  const id: string = node.id;
+  node.stopListening();
+  node.close();
+  void [status, id];
+}
