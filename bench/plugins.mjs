@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { Sandrun } = await import(path.join(root, 'pkg/node.mjs'));
+const { Sandrun } = await import(path.join(root, 'pkg/full/node.mjs'));
 const DEVNODE = path.resolve(root, process.env.DEVNODE ?? 'target/debug/sandrun-devnode');
 const N = Number(process.env.BENCH_REQUESTS ?? 300);
 

@@ -1,4 +1,5 @@
-// Source of sandrun.iife.js (the `<script src>` build; not shipped as is). esbuild bundles it as
+// Source of sandrun.iife.js (the `<script src>` build; not shipped as is), bundled from the full
+// entry (pkg/full/: plugins, pools, consensus; its `./js/` imports become `../js/`). esbuild bundles it as
 // an IIFE whose global `Sandrun` is this module's namespace: `Sandrun.create(...)`,
 // `Sandrun.Sandrun`, `Sandrun.ValidationError`, … The wasm is inlined (base64) and instantiated
 // asynchronously on the first `Sandrun.create()` (or `Sandrun.init()`).

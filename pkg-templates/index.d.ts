@@ -1,15 +1,15 @@
-// @sandrun/sdk — public TypeScript surface. The same for every entry (browser/bundler ESM,
-// Node ESM, Node CJS); the IIFE's global `Sandrun` is this module's namespace plus `create`.
+// @sandrun/sdk — public TypeScript surface of the core entry. The same for every condition
+// (browser/bundler ESM, Node ESM, Node CJS). `@sandrun/sdk/full` (full/index.d.ts, generated from
+// this file by scripts/assemble-pkg.mjs) adds plugins, pools, consensus and nodes; the IIFE's
+// global `Sandrun` is the full entry's namespace plus `create`.
 // Classes and data types come from the wasm-bindgen/tsify output (sandrun_sdk.d.ts); this file
 // adds what the JS glue patches in (async iteration of logs) and the error classes.
 // Consumers need TypeScript >= 5.2 with lib `esnext.disposable` (or `skipLibCheck`).
 
 export { Sandrun, JobBuilder, JobExecution, LogStream } from './sandrun_sdk.js';
-export { Pool, PoolBuilder, Node, NodeBuilder } from './sandrun_sdk.js';
-export { retryPlugin, circuitBreakerPlugin, timeoutPlugin, rateLimitPlugin, authPlugin, loggingPlugin, metricsPlugin, BuiltinPlugin } from './sandrun_sdk.js';
 // Config, spec, status, result and report types generated from Rust (tsify).
 export type * from './sandrun_sdk.js';
-import type { FieldProblem, VerificationReport, ConsensusReport, WorkerEvidence } from './sandrun_sdk.js';
+import type { FieldProblem, VerificationReport } from './sandrun_sdk.js';
 
 declare module './sandrun_sdk.js' {
   interface JobExecution {
@@ -46,7 +46,7 @@ export declare class SandrunError extends Error {
   /** For validation errors: every problem found, each naming its field. */
   readonly errors?: FieldProblem[];
   /** For verification errors: the full report; for consensus errors: the consensus evidence. */
-  readonly report?: VerificationReport | ConsensusReport;
+  readonly report?: VerificationReport | Record<string, unknown>;
   /** Which attempt failed (1 = the first), when a retry plugin is in use. */
   readonly attempt?: number;
   /** For plugin errors: the plugin (or middleware) that threw. */
@@ -67,16 +67,19 @@ export declare class RateLimitError extends HttpError {}
 export declare class NotFoundError extends HttpError {}
 /** A result failed verification (job hash, signature, output bytes, untrusted worker key). */
 export declare class VerificationError extends SandrunError {}
-/** k-of-n consensus was not reached: `report` holds the evidence, `evidence` each worker's part. */
+/** k-of-n consensus was not reached (consensus is in `@sandrun/sdk/full`). */
 export declare class ConsensusError extends SandrunError {
-  readonly report: ConsensusReport;
-  readonly evidence: WorkerEvidence[];
+  readonly report: Record<string, unknown>;
+  readonly evidence: Record<string, unknown>[];
 }
 /** Aborted through an `AbortSignal` or `cancel()`. */
 export declare class CancelledError extends SandrunError {}
 /** The server answered, but not with what was asked for. */
 export declare class ProtocolError extends SandrunError {}
-/** This platform or server cannot do that (e.g. `directory()` in a browser). */
+/**
+ * This platform, server or build cannot do that (e.g. `directory()` in a browser; `pool()` in the
+ * core entry — import from `@sandrun/sdk/full`).
+ */
 export declare class UnsupportedError extends SandrunError {}
 /** The circuit breaker refuses calls to this endpoint for now; `retryAfterMs` says for how long. */
 export declare class CircuitOpenError extends SandrunError {}

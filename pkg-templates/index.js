@@ -37,6 +37,4 @@ function ensureInit() {
 finishApi(wasm, { ensureInit });
 
 export { Sandrun, JobBuilder, JobExecution, LogStream } from './sandrun_sdk.js';
-export { Pool, PoolBuilder, Node, NodeBuilder } from './sandrun_sdk.js';
-export { retryPlugin, circuitBreakerPlugin, timeoutPlugin, rateLimitPlugin, authPlugin, loggingPlugin, metricsPlugin, BuiltinPlugin } from './sandrun_sdk.js';
 export * from './js/errors.js';

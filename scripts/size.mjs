@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `make size`: raw / gzip (level 9) / brotli (quality 11) sizes of what pkg/ ships, and the
-// browser download (wasm + JS glue, minified as an app bundler would ship it) against the
-// budget of 100 kB gzip. `--check` exits 1 when over budget.
+// browser download (wasm + JS glue, minified as an app bundler would ship it) of the core entry
+// (`@sandrun/sdk`) against the budget of 100 kB gzip; the full entry's (`@sandrun/sdk/full`,
+// pkg/full/) is printed too, with no budget. `--check` exits 1 when the core is over budget.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +12,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const BUDGET = 100_000; // bytes, gzip: wasm + glue
-if (!existsSync(join(pkg, 'sandrun_sdk_bg.wasm'))) {
+if (!existsSync(join(pkg, 'sandrun_sdk_bg.wasm')) || !existsSync(join(pkg, 'full', 'sandrun_sdk_bg.wasm'))) {
   console.error('size: pkg/ missing: run `make pkg` first');
   process.exit(1);
 }
@@ -30,25 +31,36 @@ const row = (name, buf) => {
   return m;
 };
 
-const wasm = row('sandrun_sdk_bg.wasm', readFileSync(join(pkg, 'sandrun_sdk_bg.wasm')));
-const shippedGlue = ['index.js', 'sandrun_sdk.js', ...readdirSync(join(pkg, 'js')).filter((f) => f !== 'node.js').map((f) => `js/${f}`)];
-row(`JS glue as shipped (${shippedGlue.length} files)`, Buffer.concat(shippedGlue.map((f) => readFileSync(join(pkg, f)))));
-row('  of which sandrun_sdk.js (wasm-bindgen)', readFileSync(join(pkg, 'sandrun_sdk.js')));
-const bundled = await esbuild.build({
-  entryPoints: [join(pkg, 'index.js')], bundle: true, minify: true, format: 'esm', platform: 'browser',
-  write: false, outdir: join(root, 'build', 'size'), loader: { '.wasm': 'file' }, logLevel: 'silent',
-});
-const glueMin = row('JS glue, browser entry bundled + minified', Buffer.from(bundled.outputFiles.find((f) => f.path.endsWith('.js')).contents));
-row('node.cjs (Node CommonJS entry)', readFileSync(join(pkg, 'node.cjs')));
-row('sandrun.iife.js (<script>, wasm inlined)', readFileSync(join(pkg, 'sandrun.iife.js')));
+/** Rows for one entry (dir: pkg/ or pkg/full/); its wasm and minified browser glue. */
+async function entry(label, dir, prefix) {
+  const wasm = row(`${prefix}sandrun_sdk_bg.wasm`, readFileSync(join(dir, 'sandrun_sdk_bg.wasm')));
+  const shippedGlue = ['index.js', 'sandrun_sdk.js', ...readdirSync(join(pkg, 'js')).filter((f) => f !== 'node.js').map((f) => `js/${f}`)];
+  const read = (f) => readFileSync(f.startsWith('js/') ? join(pkg, f) : join(dir, f));
+  row(`${prefix}JS glue as shipped (${shippedGlue.length} files)`, Buffer.concat(shippedGlue.map(read)));
+  row(`  of which ${prefix}sandrun_sdk.js (wasm-bindgen)`, readFileSync(join(dir, 'sandrun_sdk.js')));
+  const bundled = await esbuild.build({
+    entryPoints: [join(dir, 'index.js')], bundle: true, minify: true, format: 'esm', platform: 'browser',
+    write: false, outdir: join(root, 'build', 'size'), loader: { '.wasm': 'file' }, logLevel: 'silent',
+  });
+  const glueMin = row(`${prefix}JS glue, browser entry bundled + minified`, Buffer.from(bundled.outputFiles.find((f) => f.path.endsWith('.js')).contents));
+  row(`${prefix}node.cjs (Node CommonJS entry)`, readFileSync(join(dir, 'node.cjs')));
+  return { label, wasm, glueMin, shippedGlue };
+}
+const core = await entry('@sandrun/sdk (core)', pkg, '');
+const full = await entry('@sandrun/sdk/full', join(pkg, 'full'), 'full/');
+row('sandrun.iife.js (<script>, full, wasm inlined)', readFileSync(join(pkg, 'sandrun.iife.js')));
 
-console.log(`JS glue as shipped: ${shippedGlue.join(', ')}\n`);
+console.log(`JS glue as shipped: ${core.shippedGlue.join(', ')} (full/: the same names in full/ and the shared js/)\n`);
 const w = Math.max(...rows.map(([n]) => n.length));
 console.log(`${'file'.padEnd(w)}  ${'raw'.padStart(10)}  ${'gzip'.padStart(10)}  ${'brotli'.padStart(10)}`);
 for (const [name, m] of rows) console.log(`${name.padEnd(w)}  ${kib(m.raw)}  ${kib(m.gzip)}  ${kib(m.brotli)}`);
-const total = wasm.gzip + glueMin.gzip;
-const over = total > BUDGET;
-console.log(`\nbrowser download, wasm + minified glue: ${(total / 1000).toFixed(1)} kB gzip ` +
-  `(${(total / 1024).toFixed(1)} KiB), brotli ${((wasm.brotli + glueMin.brotli) / 1000).toFixed(1)} kB — ` +
-  `budget ${BUDGET / 1000} kB gzip: ${over ? 'OVER BUDGET' : `OK, ${((BUDGET - total) / 1000).toFixed(1)} kB to spare`}`);
+const download = ({ wasm, glueMin }) => ({ gzip: wasm.gzip + glueMin.gzip, brotli: wasm.brotli + glueMin.brotli });
+const c = download(core);
+const f = download(full);
+const over = c.gzip > BUDGET;
+console.log(`\nbrowser download, wasm + minified glue: ${(c.gzip / 1000).toFixed(1)} kB gzip ` +
+  `(${(c.gzip / 1024).toFixed(1)} KiB), brotli ${(c.brotli / 1000).toFixed(1)} kB — ` +
+  `budget ${BUDGET / 1000} kB gzip: ${over ? 'OVER BUDGET' : `OK, ${((BUDGET - c.gzip) / 1000).toFixed(1)} kB to spare`}`);
+console.log(`full entry (@sandrun/sdk/full), wasm + minified glue: ${(f.gzip / 1000).toFixed(1)} kB gzip ` +
+  `(${(f.gzip / 1024).toFixed(1)} KiB), brotli ${(f.brotli / 1000).toFixed(1)} kB — no budget`);
 if (over && process.argv.includes('--check')) process.exit(1);

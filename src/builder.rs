@@ -126,6 +126,7 @@ impl JobBuilder {
         on_progress: Option<js_sys::Function>,
     ) -> Result<JobExecution> {
         // Plugins: the job's pipeline, onInit / onBuild / onSubmit (which may change the spec).
+        #[cfg(feature = "full")]
         let (client, draft) = crate::plugins::prepare_submit(client, draft).await?;
         let problems = draft.problems(false);
         if !problems.is_empty() {
@@ -137,7 +138,9 @@ impl JobBuilder {
         let job = ResolvedJob::check(&draft, files)?;
         let pkg = package(&job.files, &job.manifest);
         let multipart = pkg.multipart();
+        #[cfg(feature = "full")]
         crate::consensus::require_pool(&draft)?;
+        #[cfg(feature = "full")]
         if let Some(pool) = draft.pool.clone() {
             let (ct, body) = (&multipart.content_type, &multipart.body);
             return crate::pool::submit(pool, &draft, pkg.job_hash.clone(), ct, body).await;
@@ -471,6 +474,45 @@ impl JobBuilder {
         self.edit(|d| d.signal = Some(signal))
     }
 
+    /// The job as plain JSON.
+    #[wasm_bindgen(js_name = toSpec, unchecked_return_type = "JobSpec")]
+    pub fn to_spec(&self) -> std::result::Result<JsValue, JsValue> {
+        crate::convert::to_js_value(&self.draft.to_spec())
+    }
+
+    /// Every problem that would stop `submit()`, without sending anything.
+    #[wasm_bindgen(unchecked_return_type = "ValidationReport")]
+    pub fn validate(&self) -> std::result::Result<JsValue, JsValue> {
+        crate::convert::to_js_value(&self.draft.report())
+    }
+
+    /// Validates, packages (deterministic tar.gz + manifest), computes the job hash and sends the
+    /// job. `options.onProgress({ loaded, total })` follows the upload.
+    #[wasm_bindgen(unchecked_return_type = "Promise<JobExecution>")]
+    pub fn submit(
+        &self,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }"
+        )]
+        options: Option<Object>,
+    ) -> Promise {
+        let (client, draft) = (self.client.clone(), self.draft.clone());
+        let on_progress = options
+            .and_then(|o| Reflect::get(&o, &"onProgress".into()).ok())
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        future_to_promise(async move {
+            JobBuilder::submit_inner(client, draft, on_progress)
+                .await
+                .map(JsValue::from)
+                .map_err(SdkError::into_js)
+        })
+    }
+}
+
+/// Plugins, middleware, pools and consensus (feature `full`, `@sandrun/sdk/full`).
+#[cfg(feature = "full")]
+#[wasm_bindgen]
+impl JobBuilder {
     /// Adds a plugin — an object with optional hooks (`onSubmit`, `onRequest`, `onResult`, …) —
     /// to this job only (see `Sandrun.use` for every job of a client).
     #[wasm_bindgen(js_name = "use")]
@@ -509,38 +551,48 @@ impl JobBuilder {
         }
         next
     }
+}
 
-    /// The job as plain JSON.
-    #[wasm_bindgen(js_name = toSpec, unchecked_return_type = "JobSpec")]
-    pub fn to_spec(&self) -> std::result::Result<JsValue, JsValue> {
-        crate::convert::to_js_value(&self.draft.to_spec())
-    }
-
-    /// Every problem that would stop `submit()`, without sending anything.
-    #[wasm_bindgen(unchecked_return_type = "ValidationReport")]
-    pub fn validate(&self) -> std::result::Result<JsValue, JsValue> {
-        crate::convert::to_js_value(&self.draft.report())
-    }
-
-    /// Validates, packages (deterministic tar.gz + manifest), computes the job hash and sends the
-    /// job. `options.onProgress({ loaded, total })` follows the upload.
-    #[wasm_bindgen(unchecked_return_type = "Promise<JobExecution>")]
-    pub fn submit(
-        &self,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "{ onProgress?: (p: { loaded: number; total: number }) => void }"
-        )]
-        options: Option<Object>,
-    ) -> Promise {
-        let (client, draft) = (self.client.clone(), self.draft.clone());
-        let on_progress = options
-            .and_then(|o| Reflect::get(&o, &"onProgress".into()).ok())
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        future_to_promise(async move {
-            JobBuilder::submit_inner(client, draft, on_progress)
-                .await
-                .map(JsValue::from)
-                .map_err(SdkError::into_js)
+/// The core build has no plugins, middleware, pools or consensus: the methods exist (the class
+/// has the same shape as in `@sandrun/sdk/full`) and record a problem that names the full entry.
+#[cfg(not(feature = "full"))]
+#[wasm_bindgen]
+impl JobBuilder {
+    fn full_only(&self, field: &str, what: &str) -> JobBuilder {
+        self.problem(FieldProblem {
+            field: field.into(),
+            message: crate::error::full_only_message(what),
         })
+    }
+
+    /// Plugins need the full SDK (`import … from '@sandrun/sdk/full'`): recorded as a problem.
+    #[wasm_bindgen(js_name = "use")]
+    pub fn use_plugin(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "object")] plugin: JsValue,
+    ) -> JobBuilder {
+        let _ = plugin;
+        self.full_only("use", "plugins")
+    }
+
+    /// Consensus needs the full SDK (`import … from '@sandrun/sdk/full'`): recorded as a problem.
+    pub fn consensus(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | { k: number; n: number }")]
+        strategy: JsValue,
+    ) -> JobBuilder {
+        let _ = strategy;
+        self.full_only("consensus", "k-of-n consensus")
+    }
+
+    /// Pools and middleware need the full SDK (`import … from '@sandrun/sdk/full'`): recorded as
+    /// a problem.
+    #[wasm_bindgen(js_name = "with")]
+    pub fn with_(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "object")] target: JsValue,
+    ) -> JobBuilder {
+        let _ = target;
+        self.full_only("with", "pools and middleware")
     }
 }

@@ -72,12 +72,14 @@ impl Client {
         let http = Http {
             endpoint: endpoint.to_string(),
             request_timeout_ms: config.request_timeout_ms,
+            #[cfg(feature = "full")]
             pipeline: self.http.pipeline.clone(),
         };
         Rc::new(Client { config, http })
     }
 
     /// The same client with another plugin pipeline (a job's own plugins and middleware).
+    #[cfg(feature = "full")]
     pub fn with_pipeline(&self, pipeline: crate::plugins::Pipeline) -> Client {
         let mut http = self.http.clone();
         http.pipeline = Rc::new(pipeline);
@@ -113,37 +115,20 @@ impl Sandrun {
         }
     }
 
-    /// A pool builder: workers from a list, a coordinator or a broker (issue 5).
-    pub fn pool(&self) -> crate::pool::PoolBuilder {
-        crate::pool::PoolBuilder::new(self.client.clone())
-    }
-
-    /// A node builder: registers a worker at a broker and serves its jobs.
-    pub fn node(&self) -> crate::node::NodeBuilder {
-        crate::node::NodeBuilder::new(self.client.clone())
-    }
-
-    /// A new client with `plugin` added (this one is unchanged): its hooks run for every job and
-    /// request of the new client. Built-ins come from `retryPlugin()`, `metricsPlugin()`, …
-    #[wasm_bindgen(js_name = "use")]
-    pub fn use_plugin(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Plugin | BuiltinPlugin")] plugin: JsValue,
-    ) -> Result<Sandrun, JsValue> {
-        let p = crate::plugins::Pipeline::derive(&self.client.http.pipeline, &[plugin], &[])
-            .map_err(SdkError::into_js)?;
-        Ok(Sandrun {
-            client: Rc::new(self.client.with_pipeline(p)),
-        })
-    }
-
     /// Calls every plugin's `onDestroy` (awaited, in hook order).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn destroy(&self) -> Promise {
         let client = self.client.clone();
         future_to_promise(async move {
-            let p = &client.http.pipeline;
-            p.each("onDestroy", &[]).await.map_err(SdkError::into_js)?;
+            #[cfg(feature = "full")]
+            client
+                .http
+                .pipeline
+                .each("onDestroy", &[])
+                .await
+                .map_err(SdkError::into_js)?;
+            #[cfg(not(feature = "full"))]
+            let _ = client;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -219,5 +204,62 @@ impl Sandrun {
             };
             to_js_value(&h)
         })
+    }
+}
+
+/// Pools, nodes and plugins (feature `full`, `@sandrun/sdk/full`).
+#[cfg(feature = "full")]
+#[wasm_bindgen]
+impl Sandrun {
+    /// A pool builder: workers from a list, a coordinator or a broker (issue 5).
+    pub fn pool(&self) -> crate::pool::PoolBuilder {
+        crate::pool::PoolBuilder::new(self.client.clone())
+    }
+
+    /// A node builder: registers a worker at a broker and serves its jobs.
+    pub fn node(&self) -> crate::node::NodeBuilder {
+        crate::node::NodeBuilder::new(self.client.clone())
+    }
+
+    /// A new client with `plugin` added (this one is unchanged): its hooks run for every job and
+    /// request of the new client. Built-ins come from `retryPlugin()`, `metricsPlugin()`, …
+    #[wasm_bindgen(js_name = "use")]
+    pub fn use_plugin(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Plugin | BuiltinPlugin")] plugin: JsValue,
+    ) -> Result<Sandrun, JsValue> {
+        let p = crate::plugins::Pipeline::derive(&self.client.http.pipeline, &[plugin], &[])
+            .map_err(SdkError::into_js)?;
+        Ok(Sandrun {
+            client: Rc::new(self.client.with_pipeline(p)),
+        })
+    }
+}
+
+/// The core build: the same methods (the class has the same shape as in `@sandrun/sdk/full`),
+/// each throwing an `UnsupportedError` that names the full entry.
+#[cfg(not(feature = "full"))]
+#[wasm_bindgen]
+impl Sandrun {
+    /// Pools need the full SDK (`import … from '@sandrun/sdk/full'`): throws `UnsupportedError`.
+    #[wasm_bindgen(unchecked_return_type = "never")]
+    pub fn pool(&self) -> Result<JsValue, JsValue> {
+        Err(crate::error::full_only("pool", "pools").into_js())
+    }
+
+    /// Nodes need the full SDK (`import … from '@sandrun/sdk/full'`): throws `UnsupportedError`.
+    #[wasm_bindgen(unchecked_return_type = "never")]
+    pub fn node(&self) -> Result<JsValue, JsValue> {
+        Err(crate::error::full_only("node", "nodes").into_js())
+    }
+
+    /// Plugins need the full SDK (`import … from '@sandrun/sdk/full'`): throws `UnsupportedError`.
+    #[wasm_bindgen(js_name = "use", unchecked_return_type = "never")]
+    pub fn use_plugin(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "object")] plugin: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let _ = plugin;
+        Err(crate::error::full_only("use", "plugins").into_js())
     }
 }

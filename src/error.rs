@@ -284,3 +284,17 @@ mod tests {
         assert!(!SdkError::new(Code::Http, "x").retryable(false).retryable);
     }
 }
+
+/// What the core build says of a feature only `@sandrun/sdk/full` has.
+#[cfg(not(feature = "full"))]
+pub fn full_only_message(what: &str) -> String {
+    format!("{what}: not in the core build of @sandrun/sdk; import from '@sandrun/sdk/full'")
+}
+
+/// The `UNSUPPORTED` error of a method only `@sandrun/sdk/full` implements.
+#[cfg(not(feature = "full"))]
+pub fn full_only(op: &'static str, what: &str) -> SdkError {
+    SdkError::new(Code::Unsupported, full_only_message(what))
+        .op(op)
+        .retryable(false)
+}

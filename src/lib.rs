@@ -5,6 +5,10 @@
 //! job hash) → `transport` (HTTP and log stream through the host platform) → `execution` (status,
 //! logs, downloads) → `verify` (hash, Ed25519 signature, outputs).
 //!
+//! Feature `full` (default) adds plugins and middleware (`plugins`), pools, k-of-n consensus
+//! and nodes (`pool`, `consensus`, `node`); without it the build is the core SDK (npm
+//! `@sandrun/sdk`; the full build is `@sandrun/sdk/full`).
+//!
 //! No panic may cross into JS: failures are `SdkError`s, which become instances of the JS error
 //! classes (`js/errors.js`).
 
@@ -17,14 +21,18 @@
 pub mod builder;
 pub mod client;
 pub mod config;
+#[cfg(feature = "full")]
 pub mod consensus;
 pub mod convert;
 pub mod error;
 pub mod execution;
+#[cfg(feature = "full")]
 pub mod node;
 pub mod package;
 pub mod platform;
+#[cfg(feature = "full")]
 pub mod plugins;
+#[cfg(feature = "full")]
 pub mod pool;
 pub mod spec;
 pub mod transport;

@@ -68,12 +68,16 @@ pub struct JobDraft {
     /// Problems found while building (a wrong type passed to a method), reported by `validate()`.
     pub problems: Vec<FieldProblem>,
     /// Plugins given with `.use()` on this job (after the client's), in order.
+    #[cfg(feature = "full")]
     pub plugins: Vec<JsValue>,
     /// Middleware given with `.with()` on this job, outermost first.
+    #[cfg(feature = "full")]
     pub middleware: Vec<JsValue>,
     /// The pool given with `.with(pool)` (issue 5).
+    #[cfg(feature = "full")]
     pub pool: Option<std::rc::Rc<crate::pool::PoolInner>>,
     /// `.consensus('k-of-n')`.
+    #[cfg(feature = "full")]
     pub consensus: Option<crate::consensus::Quorum>,
 }
 

@@ -1,6 +1,6 @@
 // A custom plugin (adds an argument, times requests), a middleware, and built-ins, on one job.
 // Run: make pkg && (cd examples/custom-plugins && npm install) && SANDRUN_ENDPOINT=http://127.0.0.1:8443 node run.mjs
-import { Sandrun, retryPlugin, metricsPlugin, loggingPlugin, PluginError } from '@sandrun/sdk';
+import { Sandrun, retryPlugin, metricsPlugin, loggingPlugin, PluginError } from '@sandrun/sdk/full';
 
 const timings = [];
 const stamp = {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandrun, ConsensusError, SandrunError } from '@sandrun/sdk';
+import { Sandrun, ConsensusError, SandrunError } from '@sandrun/sdk/full';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const children = [];

@@ -43,6 +43,7 @@ pub struct ExecInner {
     pub signal: Option<JsValue>,
     pub state: RefCell<ExecState>,
     /// A pool job: its workers' executions (see `consensus::Group`).
+    #[cfg(feature = "full")]
     pub group: std::cell::OnceCell<Rc<crate::consensus::Group>>,
 }
 
@@ -74,9 +75,11 @@ pub struct JobResult {
     #[tsify(optional)]
     pub verification: Option<verify::VerificationReport>,
     /// k-of-n consensus evidence (a job run with `.consensus()` on a pool).
+    #[cfg(feature = "full")]
     #[tsify(optional)]
     pub consensus: Option<crate::consensus::ConsensusReport>,
     /// Where a pool job ran (worker, coordinator id).
+    #[cfg(feature = "full")]
     #[tsify(optional)]
     pub route: Option<crate::pool::Route>,
 }
@@ -106,9 +109,11 @@ impl ToJs for JobResult {
         if let Some(v) = &self.verification {
             o.set("verification", v);
         }
+        #[cfg(feature = "full")]
         if let Some(c) = &self.consensus {
             o.set("consensus", c);
         }
+        #[cfg(feature = "full")]
         if let Some(r) = &self.route {
             o.set("route", r);
         }
@@ -185,6 +190,7 @@ impl ExecInner {
                 last: status,
                 ..Default::default()
             }),
+            #[cfg(feature = "full")]
             group: Default::default(),
         })
     }
@@ -216,6 +222,7 @@ impl ExecInner {
         if let Some(s) = self.terminal() {
             return Ok(s);
         }
+        #[cfg(feature = "full")]
         if let Some(g) = self.group.get() {
             return Box::pin(g.clone().settle()).await.map(|s| s.status);
         }
@@ -323,7 +330,9 @@ impl ExecInner {
                 })
                 .collect(),
             verification: None,
+            #[cfg(feature = "full")]
             consensus: None,
+            #[cfg(feature = "full")]
             route: None,
         }
     }
@@ -333,6 +342,7 @@ impl ExecInner {
             .wait_terminal(opts.timeout_ms, opts.signal.as_ref())
             .await?;
         let mut result = self.result(&status);
+        #[cfg(feature = "full")]
         if let Some(g) = self.group.get() {
             g.decorate(&g.clone().settle().await?, &mut result);
         }
@@ -359,6 +369,7 @@ impl ExecInner {
 
     /// Downloads one output and checks its bytes against the signed sha256.
     pub async fn download(&self, path: &str) -> Result<Vec<u8>> {
+        #[cfg(feature = "full")]
         if let Some(g) = self.group.get() {
             return Box::pin(g.clone().download(path)).await;
         }
@@ -482,8 +493,9 @@ impl JobExecution {
             let opts = WaitOptions::from_js(&options.unwrap_or(JsValue::UNDEFINED))?;
             let result = inner.wait(opts).await?;
             let js = ts(&result)?;
-            let p = &inner.client.http.pipeline;
-            crate::plugins::on_result(p, &inner.id, &result.status, &js).await?;
+            #[cfg(feature = "full")]
+            crate::plugins::on_result(&inner.client.http.pipeline, &inner.id, &result.status, &js)
+                .await?;
             Ok(js)
         })
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Packaging tests: the packed tarball of pkg/ (what npm users get), installed into a throwaway
 // consumer project, each consumer running a real job against a dev node this runner starts:
-//   Node ESM · Node CJS · browser page importing the ESM entry · plain HTML page with only the
+//   Node ESM (core, and '@sandrun/sdk/full' with plugins and a pool) · Node CJS · browser page importing the ESM entry · plain HTML page with only the
 //   IIFE <script> · Vite production build · Vite dev server · tsc --strict on typed usage (passes) and misuse (fails).
 // Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 // Usage: node tests/pkg/run.mjs [name-filter]      (run `make pkg` and build the dev node first)
@@ -151,6 +151,16 @@ test('node-esm: import from Node ESM resolves node.mjs and runs a job', async ()
   const r = nodeJson(join(ctx.consumer, 'esm.mjs'), [ctx.endpoint]);
   check(r, 'node-esm');
   if (!r.resolved.endsWith('/node_modules/@sandrun/sdk/node.mjs')) throw new Error(`resolved to ${r.resolved}`);
+  if (r.corePool !== true) throw new Error(`core entry: sandrun.pool() did not throw the UnsupportedError naming '@sandrun/sdk/full': ${r.corePool}`);
+  if (r.coreExports?.length) throw new Error(`core entry exports full-only names: ${r.coreExports}`);
+});
+test('node-esm-full: import from \'@sandrun/sdk/full\' runs a job with built-in plugins through a pool', async () => {
+  const r = nodeJson(join(ctx.consumer, 'full-esm.mjs'), [ctx.endpoint]);
+  check(r, 'node-esm-full');
+  if (!r.resolved.endsWith('/node_modules/@sandrun/sdk/full/node.mjs')) throw new Error(`resolved to ${r.resolved}`);
+  if (r.isPool !== true || r.poolSize !== 1) throw new Error(`pool: instanceof Pool ${r.isPool}, size ${r.poolSize} (want true, 1)`);
+  if (r.routed !== ctx.endpoint) throw new Error(`the job's route ${JSON.stringify(r.routed)} is not the pool's worker ${ctx.endpoint}`);
+  if (!(r.requests > 0)) throw new Error(`metricsPlugin counted no requests (${r.requests})`);
 });
 test('node-cjs: require from CommonJS resolves node.cjs and runs a job', async () => {
   const r = nodeJson(join(ctx.consumer, 'cjs.cjs'), [ctx.endpoint]);
@@ -225,10 +235,12 @@ async function setup() {
   must('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tgz], { cwd: consumer });
   // The tarball's content: what a user gets.
   const listed = must('tar', ['-tzf', tgz]).stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-  for (const f of ['package.json', 'index.js', 'node.mjs', 'node.cjs', 'sandrun.iife.js', 'sandrun_sdk.js', 'sandrun_sdk_bg.wasm', 'index.d.ts']) {
+  for (const f of ['package.json', 'index.js', 'node.mjs', 'node.cjs', 'sandrun.iife.js', 'sandrun_sdk.js', 'sandrun_sdk_bg.wasm', 'index.d.ts',
+    'full/index.js', 'full/node.mjs', 'full/node.cjs', 'full/sandrun_sdk.js', 'full/sandrun_sdk_bg.wasm', 'full/index.d.ts', 'full/node.d.cts']) {
     if (!listed.includes(f)) throw new Error(`${f} is not in the tarball (${listed.join(', ')})`);
   }
-  if (listed.filter((f) => f.endsWith('.wasm')).length !== 1) throw new Error(`want exactly one .wasm in the tarball: ${listed}`);
+  const wasms = listed.filter((f) => f.endsWith('.wasm')).sort().join(', ');
+  if (wasms !== 'full/sandrun_sdk_bg.wasm, sandrun_sdk_bg.wasm') throw new Error(`want exactly two .wasm in the tarball (core, full/): ${wasms}`);
   const { endpoint, logFile, workerId } = await startDevnode();
   return { consumer, endpoint, tgz, logFile, workerId };
 }

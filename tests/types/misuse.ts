@@ -1,6 +1,8 @@
 // Misuse of @sandrun/sdk: every line marked `// ERROR` must be a tsc --strict error, and no other
 // line may be (tests/pkg/run.mjs, "types").
 import { Sandrun, ValidationError } from '@sandrun/sdk';
+import { retryPlugin } from '@sandrun/sdk'; // ERROR: plugins are in '@sandrun/sdk/full'
+import type { Pool } from '@sandrun/sdk'; // ERROR: pools are in '@sandrun/sdk/full'
 
 export async function misuse(sandrun: Sandrun): Promise<void> {
   new Sandrun(); // ERROR: no public constructor
@@ -21,5 +23,6 @@ export async function misuse(sandrun: Sandrun): Promise<void> {
   const field: number | undefined = e.field; // ERROR: field names are strings
   const status: number = (await exec.wait()).exitCode; // ERROR: exitCode may be undefined
   sandrun.job().outputs('out/*'); // ERROR: outputs takes a list of globs
-  void [s, id, ok, bytes, e, field, status];
+  sandrun.pool().workers(['http://127.0.0.1:8443']); // ERROR: the core entry's pool() throws (never)
+  void [s, id, ok, bytes, e, field, status, retryPlugin as unknown as Pool];
 }

@@ -1,6 +1,7 @@
 // Typed usage of @sandrun/sdk: must compile under `tsc --strict` (tests/pkg/run.mjs, "types").
 // Checks the public surface as a TypeScript user meets it: the builder chain, results, logs as an
-// async iterable, disposables, and the error classes.
+// async iterable, disposables, and the error classes; plugins, pools and nodes through the full
+// entry '@sandrun/sdk/full'.
 import {
   init,
   Sandrun,
@@ -53,11 +54,22 @@ export async function example(): Promise<void> {
   }
 }
 
-// Pools, consensus and nodes (issue 5).
-import { Pool, Node, ConsensusError } from '@sandrun/sdk';
-import type { ConsensusReport, NodeInfo, ScheduledJob, NodeStatus } from '@sandrun/sdk';
+// Pools, consensus, nodes and plugins (issues 4, 5): the full entry, '@sandrun/sdk/full'.
+import { Sandrun as FullSandrun, Pool, Node, ConsensusError, retryPlugin, metricsPlugin } from '@sandrun/sdk/full';
+import type { ConsensusReport, NodeInfo, ScheduledJob, NodeStatus, BuiltinPlugin } from '@sandrun/sdk/full';
 
-export async function pools(sandrun: Sandrun, src: string): Promise<void> {
+export async function plugins(): Promise<FullSandrun> {
+  const metrics: BuiltinPlugin = metricsPlugin();
+  const sandrun = (await FullSandrun.create({ endpoint: 'http://127.0.0.1:8443' }))
+    .use(retryPlugin({ maxAttempts: 3 }))
+    .use(metrics)
+    .use({ name: 'mine', onSubmit: () => {} });
+  const exec = await sandrun.job().code('print(1)').use(retryPlugin()).submit();
+  void exec;
+  return sandrun;
+}
+
+export async function pools(sandrun: FullSandrun, src: string): Promise<void> {
   const pool: Pool = await sandrun.pool()
     .workers(['http://127.0.0.1:8443', { url: 'http://127.0.0.1:8444', workerId: 'key', region: 'eu' }])
     .discover({ minNodes: 2, maxNodes: 5, capabilities: { gpus: 1 }, regions: ['eu'], maxPrice: 1, minReputation: 0.9 })

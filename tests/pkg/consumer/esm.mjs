@@ -1,5 +1,6 @@
 // Consumer (a): Node ESM. Usage: node esm.mjs <endpoint>; prints one JSON line.
-import { Sandrun, SandrunError, ValidationError } from '@sandrun/sdk';
+import { Sandrun, SandrunError, ValidationError, UnsupportedError } from '@sandrun/sdk';
+import * as core from '@sandrun/sdk';
 
 const endpoint = process.argv[2];
 const result = { resolved: import.meta.resolve('@sandrun/sdk').replace(/^file:\/\//, '') };
@@ -11,6 +12,15 @@ try {
     result.errorClass = (e instanceof ValidationError && e instanceof SandrunError) || `${e?.constructor?.name}: ${e?.message ?? e}`;
   }
   const s = await Sandrun.create({ endpoint });
+  // The core entry has no pools or plugins: pool() throws an UnsupportedError naming the full entry.
+  try {
+    s.pool();
+    result.corePool = 'pool() returned';
+  } catch (e) {
+    result.corePool = (e instanceof UnsupportedError && e.code === 'UNSUPPORTED' && e.message.includes("'@sandrun/sdk/full'")) ||
+      `${e?.constructor?.name}: ${e?.message ?? e}`;
+  }
+  result.coreExports = ['Pool', 'retryPlugin', 'metricsPlugin', 'BuiltinPlugin'].filter((n) => n in core);
   const e = await s.job().file('main.py', 'print("hi")').entrypoint('main.py').submit();
   const r = await e.wait();
   const v = await e.verify();
