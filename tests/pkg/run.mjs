@@ -166,6 +166,8 @@ test('node-cjs: require from CommonJS resolves node.cjs and runs a job', async (
   const r = nodeJson(join(ctx.consumer, 'cjs.cjs'), [ctx.endpoint]);
   check(r, 'node-cjs');
   if (!r.resolved.endsWith('/node_modules/@sandrun/sdk/node.cjs')) throw new Error(`resolved to ${r.resolved}`);
+  if (!r.fullResolved?.endsWith('/node_modules/@sandrun/sdk/full/node.cjs')) throw new Error(`'@sandrun/sdk/full' resolved to ${r.fullResolved}`);
+  if (r.fullExports?.length !== 3) throw new Error(`require('@sandrun/sdk/full') lacks Pool/retryPlugin/metricsPlugin: ${r.fullExports}`);
 });
 test('browser-esm: a page importing the ESM entry (import map) runs a job', async () => {
   const origin = await serve(ctx.consumer);
@@ -173,7 +175,9 @@ test('browser-esm: a page importing the ESM entry (import map) runs a job', asyn
 });
 test('browser-iife: a plain HTML page with only the <script> tag runs a job', async () => {
   const origin = await serve(ctx.consumer);
-  check(await runPage(`${origin}/iife.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'browser-iife');
+  const r = await runPage(`${origin}/iife.html?endpoint=${encodeURIComponent(ctx.endpoint)}`);
+  check(r, 'browser-iife');
+  if (r.full !== true) throw new Error('the <script> build is not the full entry (no Sandrun.Pool / Sandrun.retryPlugin)');
 });
 test('vite: a Vite production build of a page using the package runs a job', async () => {
   const app = join(ctx.consumer, 'vite-app');

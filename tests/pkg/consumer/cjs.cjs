@@ -19,6 +19,10 @@ const { Sandrun, SandrunError, ValidationError } = require('@sandrun/sdk');
     let logs = '';
     for await (const chunk of e.logs()) logs += chunk;
     Object.assign(result, { status: r.status, ok: v.ok, workerId: v.workerId, problems: v.problems, logs });
+    // The full entry through require: its own node.cjs, with the pool and plugin exports.
+    result.fullResolved = require.resolve('@sandrun/sdk/full');
+    const full = require('@sandrun/sdk/full');
+    result.fullExports = ['Pool', 'retryPlugin', 'metricsPlugin'].filter((n) => typeof full[n] === 'function');
   } catch (err) {
     result.error = `${err?.stack ?? err}${err?.code ? ` (code ${err.code})` : ''}`;
   }
