@@ -140,15 +140,15 @@ impl JobBuilder {
         let multipart = pkg.multipart();
         #[cfg(feature = "full")]
         crate::consensus::require_pool(&draft)?;
-        #[cfg(feature = "full")]
-        if let Some(pool) = draft.pool.clone() {
-            let (ct, body) = (&multipart.content_type, &multipart.body);
-            return crate::pool::submit(pool, &draft, pkg.job_hash.clone(), ct, body).await;
-        }
         if aborted(draft.signal.as_ref()) {
             return Err(
                 SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),
             );
+        }
+        #[cfg(feature = "full")]
+        if let Some(pool) = draft.pool.clone() {
+            let (ct, body) = (&multipart.content_type, &multipart.body);
+            return crate::pool::submit(pool, &draft, pkg.job_hash.clone(), ct, body).await;
         }
         let opts = CallOpts {
             signal: draft.signal.clone(),
