@@ -140,7 +140,7 @@ impl JobBuilder {
         let multipart = pkg.multipart();
         #[cfg(feature = "full")]
         crate::consensus::require_pool(&draft)?;
-        if aborted(draft.signal.as_ref()) {
+        if platform::aborted(draft.signal.as_ref()) {
             return Err(
                 SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),
             );
@@ -209,13 +209,6 @@ impl JobBuilder {
         );
         Ok(JobExecution { inner })
     }
-}
-
-fn aborted(signal: Option<&JsValue>) -> bool {
-    signal
-        .and_then(|s| Reflect::get(s, &"aborted".into()).ok())
-        .and_then(|a| a.as_bool())
-        .unwrap_or(false)
 }
 
 #[wasm_bindgen]

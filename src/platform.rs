@@ -181,6 +181,14 @@ fn classify(e: &JsValue) -> Failure {
     }
 }
 
+/// Whether an `AbortSignal` (if any) has fired.
+pub fn aborted(signal: Option<&JsValue>) -> bool {
+    signal
+        .and_then(|s| Reflect::get(s, &"aborted".into()).ok())
+        .and_then(|a| a.as_bool())
+        .unwrap_or(false)
+}
+
 /// Waits `ms`; resolves early (with `Err(Cancelled)`) when `signal` aborts.
 pub async fn sleep(ms: f64, signal: Option<&JsValue>) -> Result<()> {
     let s = signal.cloned().unwrap_or(JsValue::UNDEFINED);

@@ -237,7 +237,7 @@ impl ExecInner {
                     .job(&self.id)
                     .op("wait"));
             }
-            if aborted(signal) {
+            if platform::aborted(signal) {
                 return Err(SdkError::new(Code::Cancelled, "wait was aborted")
                     .job(&self.id)
                     .op("wait"));
@@ -436,13 +436,6 @@ impl ExecInner {
         }
         Ok(res.body)
     }
-}
-
-fn aborted(signal: Option<&JsValue>) -> bool {
-    signal
-        .and_then(|s| Reflect::get(s, &"aborted".into()).ok())
-        .and_then(|a| a.as_bool())
-        .unwrap_or(false)
 }
 
 use crate::convert::{to_js as ts, Obj, ToJs};
