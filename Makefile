@@ -54,13 +54,19 @@ demo: setup pkg devnode
 	REUSE=1 scripts/devnode.sh start demo $(DEMO_PORT) all --worker-port $(DEMO_PORT); \
 	SANDRUN_ENDPOINT=http://127.0.0.1:$(DEMO_PORT) node $(DEMO_SCRIPT)
 
-# Every step runs even when an earlier one fails (except the packaging tests, which need the
-# package); the exit status is non-zero if any failed. The last line adds up the runners' counts.
+# The steps of `make test`, in order. Parts of the project with their own make file (mk/*.mk)
+# append theirs; a step listed in PKG_STEPS needs the package and is skipped when `pkg` failed.
+TEST_STEPS := test-native pkg test-wasm-node test-wasm-browser test-pkg
+PKG_STEPS := test-pkg
+-include mk/*.mk
+
+# Every step runs even when an earlier one fails (except those that need the package when it did
+# not build); the exit status is non-zero if any failed. The last line adds up the runners' counts.
 test: setup devnode
 	@mkdir -p build; : > build/test.log; failed=""; start=$$SECONDS; \
-	for step in test-native pkg test-wasm-node test-wasm-browser test-pkg; do \
+	for step in $(TEST_STEPS); do \
 	  echo; echo "==> make $$step"; \
-	  if [ $$step = test-pkg ] && [[ "$$failed" == *" pkg"* ]]; then echo "<== $$step: not run (the package did not build)"; failed="$$failed $$step"; continue; fi; \
+	  if [[ " $(PKG_STEPS) " == *" $$step "* ]] && [[ "$$failed" == *" pkg"* ]]; then echo "<== $$step: not run (the package did not build)"; failed="$$failed $$step"; continue; fi; \
 	  if $(MAKE) -s --no-print-directory $$step SKIP_DEPS=1 2>&1 | tee -a build/test.log; then echo "<== $$step: ok"; \
 	  else echo "<== $$step: FAILED"; failed="$$failed $$step"; fi; \
 	done; \

@@ -53,3 +53,8 @@ if [ ! -f "$stamp" ] || [ tools/package-lock.json -nt "$stamp" ] || [ tools/pack
   (cd tools && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$stamp"
 fi
+
+# --- parts with installs of their own (Kubo, anvil, ...): scripts/setup.d/*.sh, in name order ---
+for part in scripts/setup.d/*.sh; do
+  [ -f "$part" ] && bash "$part"
+done
