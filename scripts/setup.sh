@@ -56,5 +56,5 @@ fi
 
 # --- parts with installs of their own (Kubo, anvil, ...): scripts/setup.d/*.sh, in name order ---
 for part in scripts/setup.d/*.sh; do
-  [ -f "$part" ] && bash "$part"
+  if [ -f "$part" ]; then bash "$part"; fi
 done
