@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// The `sandrun` CLI as users get it (the packed package installed from its tarball, run through
+// node_modules/.bin/sandrun) against real dev-node workers: two honest ones and one with
+// `--fault alter-output`. Prints `N passed, N failed`.
+// Usage: node tests/cli/run.mjs [name-filter]   (SANDRUN_PKG, DEVNODE: see harness.mjs)
+// Leaves build/cli-tty.txt: what a terminal shows for `sandrun run` (the closing note quotes it).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert, root, run, runSuite } from './harness.mjs';
+
+// Each log line is one write: the worker runs Python unbuffered, and print()'s pieces would
+// arrive as separate writes that stdout and stderr may interleave.
+const JOB = `import os, sys, time
+sys.stdout.write(f"hello from {sys.argv[1:]}\\n")
+sys.stderr.write("to stderr\\n")
+os.makedirs("out/sub", exist_ok=True)
+open("out/result.txt", "w").write("42\\n")
+open("out/sub/data.bin", "wb").write(bytes(range(256)) * 40)
+if "--sleep" in sys.argv:
+    time.sleep(60)
+sys.exit(int(sys.argv[sys.argv.index("--exit") + 1]) if "--exit" in sys.argv else 0)
+`;
+const EXPECTED = { 'out/result.txt': Buffer.from('42\n'), 'out/sub/data.bin': Buffer.concat(Array(40).fill(Buffer.from([...Array(256).keys()]))) };
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+const ESC = '\x1b';
+
+let cli; // (args, opts) => { code, stdout, stderr }
+let cliAsync; // (args) => child process
+
+/** The JSON a --json command printed (the whole of stdout). */
+function json(r) {
+  try { return JSON.parse(r.stdout); } catch { throw new Error(`stdout is not one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`); }
+}
+function expectExit(r, code, what) {
+  assert(r.code === code, `${what}: exit ${r.code}, want ${code}\nstdout: ${r.stdout.slice(-1500)}\nstderr: ${r.stderr.slice(-1500)}`);
+}
+
+/**
+ * What a terminal shows after this output: carriage returns go back to the line's start, ESC[2K
+ * clears the line, colours are dropped. (Enough of a terminal for a one-line progress bar.)
+ */
+function screen(text) {
+  const lines = [];
+  for (const raw of text.replace(/\r\n/g, '\n').split('\n')) {
+    let line = '';
+    let col = 0;
+    for (const [tok] of raw.matchAll(/\x1b\[[0-9;]*[A-Za-z]|\r|[^\x1b\r]+/g)) {
+      if (tok === '\r') col = 0;
+      else if (tok === `${ESC}[2K`) { line = ''; col = 0; } else if (tok.startsWith(ESC)) continue;
+      else { line = line.slice(0, col) + tok + line.slice(col + tok.length); col += tok.length; }
+    }
+    lines.push(line);
+  }
+  return lines.join('\n').trimEnd();
+}
+
+/** Starts `sandrun run` on the sleeping job and resolves with the child and the job id. */
+function startSleepingJob(ctx) {
+  const child = cliAsync(['run', ctx.job, '--args', '--sleep']);
+  const seen = { stdout: '', stderr: '' };
+  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, ...seen })));
+  const started = new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`the job did not start in 30 s:\n${seen.stderr}`)), 30_000);
+    // Running, not just queued: the id is on stderr and the job's first line on stdout.
+    const check = () => {
+      const id = seen.stderr.match(/job\s+(job_\S+)/)?.[1];
+      if (id && seen.stdout.includes('hello from')) { clearTimeout(timer); res(id); }
+    };
+    child.stdout.on('data', (d) => { seen.stdout += d; check(); });
+    child.stderr.on('data', (d) => { seen.stderr += d; check(); });
+  });
+  return { child, exited, started };
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('run a folder: live logs on stdout, verified, outputs written into --out with their paths and bytes', async (ctx) => {
+  const out = join(ctx.work, 'out-run');
+  const r = cli(['run', ctx.job, '--outputs', 'out/*', '--out', out, '--args', 'a', '--b']);
+  expectExit(r, 0, 'run');
+  assert(r.stdout.includes("hello from ['a', '--b']") && r.stdout.includes('to stderr'), `the job's log is not on stdout: ${r.stdout}`);
+  assert(r.stderr.includes('✓ verified') && r.stderr.includes('matches the hash computed before sending'), `no verification shown:\n${r.stderr}`);
+  for (const [path, bytes] of Object.entries(EXPECTED)) {
+    const got = readFileSync(join(out, path));
+    assert(got.equals(bytes), `${path}: ${got.length} bytes differ from the job's ${bytes.length}`);
+  }
+  assert(!r.stderr.includes('not downloaded'), `outputs not byte-checked after --out:\n${r.stderr}`);
+});
+
+test('run --json: one JSON object with id, status, exitCode, verified, verification and outputs', async (ctx) => {
+  const r = cli(['run', ctx.job, '--outputs', 'out/*', '--json']);
+  expectExit(r, 0, 'run --json');
+  const j = json(r);
+  assert(/^job_\S+$/.test(j.id), `id ${j.id}`);
+  assert(j.status === 'completed' && j.exitCode === 0 && j.verified === true, `status ${j.status}, exitCode ${j.exitCode}, verified ${j.verified}`);
+  assert(j.verification.signature.valid === true && j.verification.jobHash.matches === true, `verification ${JSON.stringify(j.verification)}`);
+  assert(j.verification.workerId === ctx.honest[0].workerId, `signed by ${j.verification.workerId}, want ${ctx.honest[0].workerId}`);
+  for (const [path, bytes] of Object.entries(EXPECTED)) assert(j.outputs[path]?.sha256 === sha256(bytes), `outputs[${path}] ${JSON.stringify(j.outputs[path])}`);
+  assert(r.stderr.includes('hello from'), 'with --json the job log goes to stderr');
+});
+
+test('a failing job: the process exits with the job\'s exit code, and --json says so without an error', async (ctx) => {
+  expectExit(cli(['run', ctx.job, '--args', '--exit', '3']), 3, 'run (job exits 3)');
+  const r = cli(['run', ctx.job, '--json', '--args', '--exit', '7']);
+  expectExit(r, 7, 'run --json (job exits 7)');
+  const j = json(r);
+  assert(j.status === 'failed' && j.exitCode === 7 && j.verified === true && j.error === undefined, JSON.stringify(j));
+});
+
+test('SDK and CLI failures have their own exit codes (network 69, validation 65, no input 66, usage 64, unsupported 77, config 78)', async (ctx) => {
+  const dead = cli(['run', ctx.job, '--endpoint', ctx.dead, '--json']);
+  expectExit(dead, 69, 'unreachable worker');
+  assert(json(dead).error.code === 'NETWORK', dead.stdout);
+  const noEntry = join(ctx.work, 'no-entry');
+  mkdirSync(noEntry, { recursive: true });
+  writeFileSync(join(noEntry, 'data.txt'), 'x');
+  const invalid = cli(['run', noEntry, '--json']);
+  expectExit(invalid, 65, 'a folder with nothing to run');
+  assert(json(invalid).error.errors?.[0]?.field === 'entrypoint', invalid.stdout);
+  expectExit(cli(['run', ctx.job, '--endpoint', 'ftp://x']), 65, 'bad endpoint');
+  expectExit(cli(['run', join(ctx.work, 'missing')]), 66, 'missing folder');
+  expectExit(cli(['run', ctx.job, '--bogus']), 64, 'unknown flag');
+  expectExit(cli(['status']), 64, 'missing job id');
+  expectExit(cli(['run', ctx.job, '--pay', '1']), 77, '--pay');
+  expectExit(cli(['dev']), 77, 'sandrun dev');
+  writeFileSync(join(ctx.work, 'bad.json'), '{"endpoint": 5}');
+  expectExit(cli(['health', '--config', join(ctx.work, 'bad.json')]), 78, 'bad config value');
+  writeFileSync(join(ctx.work, 'typo.json'), '{"endpont": "http://x"}');
+  const typo = cli(['health', '--config', join(ctx.work, 'typo.json')]);
+  expectExit(typo, 78, 'unknown config key');
+  assert(typo.stderr.includes('"endpont"'), typo.stderr);
+});
+
+test('configuration: flags > environment > config file (./sandrun.config.json)', async (ctx) => {
+  const dir = join(ctx.work, 'configured');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'sandrun.config.json'), JSON.stringify({ endpoint: ctx.honest[1].endpoint, timeout: 30 }));
+  const key = (r) => json(r).workerId;
+  const none = { SANDRUN_ENDPOINT: '' };
+  assert(key(cli(['health', '--json'], { cwd: dir, env: none })) === ctx.honest[1].workerId, 'the config file is not used');
+  assert(key(cli(['health', '--json'], { cwd: dir, env: { SANDRUN_ENDPOINT: ctx.honest[0].endpoint } })) === ctx.honest[0].workerId, 'the environment does not win over the file');
+  const flag = cli(['health', '--json', '--endpoint', ctx.faulty.endpoint], { cwd: dir, env: { SANDRUN_ENDPOINT: ctx.dead } });
+  assert(key(flag) === ctx.faulty.workerId, `the flag does not win over the environment: ${flag.stdout}`);
+  expectExit(cli(['health'], { cwd: dir, env: { SANDRUN_ENDPOINT: ctx.dead } }), 69, 'SANDRUN_ENDPOINT pointing nowhere');
+});
+
+test('status, logs, wait, verify, download on a finished job; unknown job → 72', async (ctx) => {
+  const first = json(cli(['run', ctx.job, '--outputs', 'out/*', '--json', '--args', '--exit', '4']));
+  const id = first.id;
+  const st = json(cli(['status', id, '--json']));
+  assert(st.status === 'failed' && st.exitCode === 4 && st.outputs['out/result.txt'], `status: ${JSON.stringify(st)}`);
+  const logs = cli(['logs', id]);
+  expectExit(logs, 0, 'logs');
+  assert(logs.stdout.includes("hello from ['--exit', '4']") && logs.stdout.includes('to stderr'), `logs: ${logs.stdout}`);
+  expectExit(cli(['wait', id]), 4, 'wait (the job exited 4)');
+  const v = cli(['verify', id, '--json']);
+  expectExit(v, 0, 'verify');
+  const vr = json(v);
+  assert(vr.verified && vr.verification.outputs.every((o) => o.checked && o.matches), `verify: ${v.stdout}`);
+  expectExit(cli(['verify', id, '--trust', ctx.faulty.workerId]), 73, 'verify with another trusted key');
+  const out = join(ctx.work, 'dl');
+  expectExit(cli(['download', id, 'out/sub/data.bin', '--out', out]), 0, 'download');
+  assert(readFileSync(join(out, 'out/sub/data.bin')).equals(EXPECTED['out/sub/data.bin']), 'downloaded bytes differ');
+  expectExit(cli(['download', id, 'out/none.txt', '--out', out]), 72, 'download of a missing output');
+  const unknown = cli(['status', 'job_0_0', '--json']);
+  expectExit(unknown, 72, 'status of an unknown job');
+  assert(json(unknown).error.code === 'NOT_FOUND', unknown.stdout);
+});
+
+test('cancel a running job: the worker stops it, `sandrun run` following it exits 130', async (ctx) => {
+  const { exited, started } = startSleepingJob(ctx);
+  const id = await started;
+  const c = cli(['cancel', id, '--json']);
+  expectExit(c, 0, 'cancel');
+  assert(json(c).stoppedOnServer === true, c.stdout);
+  const r = await exited;
+  assert(r.code === 130, `the following run exited ${r.code}, want 130\n${r.stderr}`);
+  assert(json(cli(['status', id, '--json'])).status === 'cancelled', 'status is not cancelled');
+});
+
+test('Ctrl-C (SIGINT) during `sandrun run` cancels the job on the worker, says so, exits 130', async (ctx) => {
+  const { child, exited, started } = startSleepingJob(ctx);
+  const id = await started;
+  child.kill('SIGINT');
+  const r = await exited;
+  assert(r.code === 130, `exit ${r.code} (signal ${r.signal}), want 130\n${r.stderr}`);
+  assert(r.stderr.includes(`cancelling job ${id}`) && r.stderr.includes('the worker stopped it'), `stderr:\n${r.stderr}`);
+  assert(json(cli(['status', id, '--json'])).status === 'cancelled', 'the job is not cancelled on the worker');
+});
+
+test('health and pool ls: keys, a dead worker shown as such (exit 69)', async (ctx) => {
+  const h = json(cli(['health', '--json']));
+  assert(h.status === 'healthy' && h.workerId === ctx.honest[0].workerId, JSON.stringify(h));
+  const two = cli(['health', ctx.honest[1].endpoint, ctx.dead]);
+  expectExit(two, 69, 'health with a dead worker');
+  assert(two.stdout.includes(ctx.honest[1].workerId) && /down\s+http/.test(two.stdout), two.stdout);
+  const urls = [ctx.honest[0].endpoint, ctx.honest[1].endpoint];
+  const ok = cli(['pool', 'ls', ...urls, '--json']);
+  expectExit(ok, 0, 'pool ls');
+  const pool = json(ok);
+  assert(pool.size === 2 && pool.nodes.map((n) => n.workerId).sort().join() === ctx.honest.map((w) => w.workerId).sort().join(), ok.stdout);
+  const bad = cli(['pool', 'ls', '--workers', [...urls, ctx.dead].join(',')]);
+  expectExit(bad, 69, 'pool ls with a dead worker');
+  assert(bad.stdout.includes('2 of 3 usable') && bad.stdout.includes('unusable'), bad.stdout);
+});
+
+test('--consensus 2-of-3 with a worker that alters its output: reached, the faulty one dissents, agreed bytes downloaded', async (ctx) => {
+  const workers = [...ctx.honest, ctx.faulty].map((w) => w.endpoint).join(',');
+  const out = join(ctx.work, 'consensus');
+  const r = cli(['run', ctx.job, '--outputs', 'out/*', '--consensus', '2-of-3', '--workers', workers, '--out', out, '--json']);
+  expectExit(r, 0, 'consensus run');
+  const c = json(r).verification;
+  assert(json(r).verified === true && c.reached === true, JSON.stringify(c));
+  assert(c.dissenting.length === 1 && c.dissenting[0] === ctx.faulty.workerId, `dissenting ${c.dissenting}, want the faulty ${ctx.faulty.workerId}`);
+  assert(c.agreeing.sort().join() === ctx.honest.map((w) => w.workerId).sort().join(), `agreeing ${c.agreeing}`);
+  assert(readFileSync(join(out, 'out/result.txt')).equals(EXPECTED['out/result.txt']), 'downloaded the altered output');
+  const human = cli(['run', ctx.job, '--outputs', 'out/*', '--consensus', '2-of-2', '--workers', `${ctx.honest[0].endpoint},${ctx.faulty.endpoint}`]);
+  expectExit(human, 74, '2-of-2 with the faulty worker');
+  assert(human.stderr.includes('consensus NOT reached') && human.stderr.includes(ctx.faulty.workerId), human.stderr);
+});
+
+test('output that is not a terminal has no escape codes and no progress bar', async (ctx) => {
+  const r = cli(['run', ctx.job, '--outputs', 'out/*', '--out', join(ctx.work, 'plain')]);
+  expectExit(r, 0, 'run');
+  assert(!r.stdout.includes(ESC) && !r.stderr.includes(ESC) && !r.stderr.includes('█'), `escape codes in piped output:\n${JSON.stringify(r.stderr)}`);
+});
+
+test('on a terminal (under script(1)): colours, progress bars, and the screen it leaves (build/cli-tty.txt)', async (ctx) => {
+  const out = join(ctx.work, 'tty-out');
+  const command = [ctx.bin, 'run', ctx.job, '--outputs', "'out/*'", '--out', out, '--args', '--n', '3'].join(' ');
+  const r = run('script', ['-qec', command, '/dev/null'], { cwd: ctx.work, env: ctx.env({ TERM: 'xterm-256color' }) });
+  expectExit(r, 0, 'script -qec sandrun run');
+  assert(r.stdout.includes(`${ESC}[32m`) && r.stdout.includes('█') && r.stdout.includes('100%'), `no colour or bar on a terminal:\n${JSON.stringify(r.stdout.slice(0, 600))}`);
+  const shown = screen(r.stdout).replaceAll(ctx.work, '.');
+  assert(/^upload\s+\d+ B to http/m.test(shown) && shown.includes('✓ verified') && !shown.includes('█'), `the bar was not replaced by its closing line:\n${shown}`);
+  mkdirSync(join(root, 'build'), { recursive: true });
+  writeFileSync(join(root, 'build', 'cli-tty.txt'), `$ sandrun run ./job --outputs 'out/*' --out ./tty-out --args --n 3\n${shown}\n`);
+});
+
+test('--help on every command, with examples', async () => {
+  for (const c of ['run', 'status', 'logs', 'wait', 'verify', 'download', 'cancel', 'health', 'pool ls', 'dev']) {
+    const r = cli([...c.split(' '), '--help']);
+    expectExit(r, 0, `${c} --help`);
+    assert(r.stdout.includes(`usage: sandrun ${c}`) && r.stdout.includes('examples:') && r.stdout.includes('--json'), `${c} --help:\n${r.stdout}`);
+  }
+  expectExit(cli(['help', 'exit-codes']), 0, 'help exit-codes');
+});
+
+await runSuite('cli', {
+  tests,
+  async setup(h) {
+    const [installed, a, b, faulty] = await Promise.all([
+      Promise.resolve().then(() => h.installPackage()),
+      h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output']),
+    ]);
+    const work = join(h.tmp, 'work');
+    const job = join(work, 'job');
+    mkdirSync(job, { recursive: true });
+    writeFileSync(join(job, 'main.py'), JOB);
+    // No config file or colour settings from the machine running the tests.
+    const env = (extra = {}) => {
+      const e = { ...process.env, HOME: work, XDG_CONFIG_HOME: join(work, '.config'), SANDRUN_ENDPOINT: a.endpoint, ...extra };
+      for (const k of ['NO_COLOR', 'FORCE_COLOR', 'SANDRUN_CONFIG', 'SANDRUN_WORKERS', 'SANDRUN_TRUSTED_WORKERS', 'SANDRUN_TIMEOUT']) if (!(k in extra)) delete e[k];
+      return e;
+    };
+    cli = (args, { cwd = work, env: extra } = {}) => run(installed.bin, args, { cwd, env: env(extra), timeout: 90_000 });
+    cliAsync = (args) => spawn(installed.bin, args, { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    return { ...installed, work, job, env, honest: [a, b], faulty, dead: await h.deadEndpoint() };
+  },
+});
