@@ -9,6 +9,7 @@ pub mod b64;
 pub mod cpu;
 pub mod glob;
 pub mod hash;
+pub mod ids;
 pub mod manifest;
 pub mod map;
 pub mod signing;

@@ -7,6 +7,67 @@
 
 use std::fmt;
 
+/// The interpreter a worker uses when the manifest names none.
+pub const DEFAULT_INTERPRETER: &str = "python3";
+
+/// A runtime the worker knows by name: the interpreter, other names for it, the entrypoint
+/// extensions that imply it and the file it runs when no entrypoint is named.
+pub struct Runtime {
+    pub interpreter: &'static str,
+    pub aliases: &'static [&'static str],
+    pub extensions: &'static [&'static str],
+    pub default_file: &'static str,
+}
+
+/// The one table of the worker's defaults; everything below is read from it.
+pub const RUNTIMES: [Runtime; 3] = [
+    Runtime {
+        interpreter: DEFAULT_INTERPRETER,
+        aliases: &[],
+        extensions: &[".py"],
+        default_file: "main.py",
+    },
+    Runtime {
+        interpreter: "node",
+        aliases: &["nodejs"],
+        extensions: &[".js", ".mjs"],
+        default_file: "index.js",
+    },
+    Runtime {
+        interpreter: "bash",
+        aliases: &["sh"],
+        extensions: &[".sh"],
+        default_file: "run.sh",
+    },
+];
+
+/// The files the worker runs when no entrypoint is named (after `job.json`), in the order it
+/// looks for them; each implies its interpreter ([`implied_interpreter`]).
+pub const DEFAULT_ENTRYPOINTS: [&str; 3] = [
+    RUNTIMES[0].default_file,
+    RUNTIMES[1].default_file,
+    RUNTIMES[2].default_file,
+];
+
+/// The interpreter an entrypoint's extension implies (`.py` python3, `.js`/`.mjs` node, `.sh`
+/// bash), if any.
+pub fn implied_interpreter(entrypoint: &str) -> Option<&'static str> {
+    RUNTIMES
+        .iter()
+        .find(|r| r.extensions.iter().any(|e| entrypoint.ends_with(e)))
+        .map(|r| r.interpreter)
+}
+
+/// The file name code for `interpreter` is stored under when it has none (`index.js` for node,
+/// `run.sh` for bash, else `main.py`).
+pub fn default_entrypoint(interpreter: &str) -> &'static str {
+    RUNTIMES
+        .iter()
+        .find(|r| r.interpreter == interpreter || r.aliases.contains(&interpreter))
+        .unwrap_or(&RUNTIMES[0])
+        .default_file
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Manifest {
     pub entrypoint: String,
@@ -127,7 +188,7 @@ impl Manifest {
 
     /// The interpreter and environment as the worker will read them (defaults applied).
     pub fn effective_interpreter(&self) -> &str {
-        self.interpreter.as_deref().unwrap_or("python3")
+        self.interpreter.as_deref().unwrap_or(DEFAULT_INTERPRETER)
     }
 
     pub fn effective_environment(&self) -> &str {
@@ -201,6 +262,21 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["args"][1], "3");
         assert_eq!(man.effective_interpreter(), "python3");
+    }
+
+    #[test]
+    fn defaults_table_is_consistent() {
+        assert_eq!(DEFAULT_ENTRYPOINTS, ["main.py", "index.js", "run.sh"]);
+        for file in DEFAULT_ENTRYPOINTS {
+            assert_eq!(default_entrypoint(implied_interpreter(file).unwrap()), file);
+        }
+        assert_eq!(implied_interpreter("app/x.mjs"), Some("node"));
+        assert_eq!(implied_interpreter("README"), None);
+        assert_eq!(
+            (default_entrypoint("nodejs"), default_entrypoint("sh")),
+            ("index.js", "run.sh")
+        );
+        assert_eq!(default_entrypoint("ruby"), "main.py");
     }
 
     #[test]

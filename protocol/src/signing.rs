@@ -29,8 +29,7 @@ pub use keys::{verify, WorkerKey};
 
 #[cfg(feature = "ed25519")]
 mod keys {
-    use base64::engine::general_purpose::STANDARD as B64;
-    use base64::Engine;
+    use crate::b64;
     use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
     use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
@@ -59,20 +58,17 @@ mod keys {
         }
 
         pub fn worker_id(&self) -> String {
-            B64.encode(self.0.verifying_key().as_bytes())
+            b64::encode(self.0.verifying_key().as_bytes())
         }
 
         pub fn sign(&self, message: &str) -> String {
-            B64.encode(self.0.sign(message.as_bytes()).to_bytes())
+            b64::encode(&self.0.sign(message.as_bytes()).to_bytes())
         }
     }
 
     /// Verifies a base64 signature by a base64 worker id over `message` (RFC 8032, pure Ed25519).
     pub fn verify(worker_id_b64: &str, signature_b64: &str, message: &str) -> bool {
-        let Ok(pk) = B64.decode(worker_id_b64) else {
-            return false;
-        };
-        let Ok(sig) = B64.decode(signature_b64) else {
+        let (Some(pk), Some(sig)) = (b64::decode(worker_id_b64), b64::decode(signature_b64)) else {
             return false;
         };
         let (Ok(pk), Ok(sig)) = (<[u8; 32]>::try_from(pk), <[u8; 64]>::try_from(sig)) else {
