@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// The browser app (www/), built with Vite on the package (SANDRUN_PKG), served from its own
+// origin and driven in headless Chromium (playwright-core, /usr/bin/chromium) against dev-node
+// workers: two honest ones and one with `--fault alter-output`, plus an honest one behind a
+// proxy that alters downloaded bytes in transit. Prints `N passed, N failed`.
+// Usage: node tests/www/run.mjs [name-filter]
+// Leaves build/www-verified.png (the app after a verified job), www-evidence.png (its evidence)
+// and www-consensus.png (a 2-of-3 run); docs/images/ has committed copies.
+import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { assert, must, pkgDir, root, runSuite } from '../cli/harness.mjs';
+
+/** Opens the app with `query`, presses Run and waits until the run has ended. */
+async function runFromPage(ctx, query) {
+  const page = await ctx.context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`[pageerror] ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`[console] ${m.text()}`));
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(`${ctx.origin}/?${new URLSearchParams(query)}`);
+  await page.getByTestId('run').click();
+  try {
+    // The Run button is enabled again once the run has ended, whatever the outcome.
+    await page.waitForFunction(() => !document.querySelector('[data-testid=run]').disabled &&
+      document.querySelector('[data-testid=status]').textContent !== 'idle', null, { timeout: 60_000 });
+  } catch (e) {
+    throw new Error(`${e.message.split('\n')[0]}; status ${await page.getByTestId('status').textContent()}\n${problems.join('\n')}`);
+  }
+  const text = async (id) => (await page.getByTestId(id).textContent()).trim();
+  return { page, status: await text('status'), badge: await text('verified'), logs: await text('logs'), problems };
+}
+
+/** The evidence dialog's text, opened from the badge (and a screenshot of it, if `shot` names one). */
+async function evidence(page, shot) {
+  await page.getByTestId('verified').click();
+  const dialog = page.getByTestId('evidence');
+  await dialog.waitFor({ state: 'visible' });
+  const shown = await dialog.textContent();
+  if (shot) await page.screenshot({ path: join(root, 'build', shot) });
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  return shown;
+}
+
+/**
+ * An HTTP proxy in front of a worker that flips one byte of every downloaded file (a network
+ * attacker, or a broken cache): everything else, the log socket included, passes unchanged.
+ */
+async function tamperingProxy(h, target) {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      if (!req.url.startsWith('/download/')) {
+        res.writeHead(upRes.statusCode, upRes.headers);
+        upRes.pipe(res);
+        return;
+      }
+      const chunks = [];
+      upRes.on('data', (c) => chunks.push(c)).on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (body.length) body[0] ^= 0x01;
+        res.writeHead(upRes.statusCode, { ...upRes.headers, 'content-length': body.length });
+        res.end(body);
+      });
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    const up = connect(Number(to.port), to.hostname, () => {
+      up.write(`${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`);
+      up.write(head);
+      up.pipe(socket).pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  h.defer(() => new Promise((r) => { server.closeAllConnections(); server.close(r); }));
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('a job runs from the page: live logs, completed, badge "verified" with its evidence, an output downloads', async (ctx) => {
+  const r = await runFromPage(ctx, { endpoint: ctx.honest[0].endpoint });
+  try {
+    assert(r.status === 'completed (exit 0)', `status ${JSON.stringify(r.status)}\n${r.problems.join('\n')}`);
+    assert(r.logs.includes('hello from the browser'), `logs: ${r.logs}`);
+    assert(r.badge === 'verified', `badge ${JSON.stringify(r.badge)}`);
+    await r.page.screenshot({ path: join(root, 'build', 'www-verified.png') });
+    const shown = await evidence(r.page, 'www-evidence.png');
+    assert(shown.includes(ctx.honest[0].workerId) && shown.includes('valid') && shown.includes('out/result.txt'), `evidence: ${shown}`);
+    const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByTestId('outputs').getByRole('button', { name: 'out/result.txt' }).click()]);
+    const bytes = readFileSync(await download.path(), 'utf8');
+    assert(bytes === '42\n', `downloaded ${JSON.stringify(bytes)}`);
+  } finally {
+    await r.page.close();
+  }
+});
+
+test('an output altered in transit (proxy between page and worker) shows "not verified" and which output', async (ctx) => {
+  const r = await runFromPage(ctx, { endpoint: ctx.proxied });
+  try {
+    assert(r.status.startsWith('completed'), `status ${r.status}`);
+    assert(r.badge === 'not verified', `badge ${JSON.stringify(r.badge)}`);
+    const shown = await evidence(r.page);
+    assert(shown.includes('out/result.txt') && shown.includes('✗'), `evidence does not name the altered output: ${shown}`);
+  } finally {
+    await r.page.close();
+  }
+});
+
+test('a worker that alters its output (--fault alter-output): its own signature holds, 2-of-2 with an honest worker is "not verified"', async (ctx) => {
+  // One worker's signature proves who produced a result, not that it is right: only a
+  // comparison with independent workers exposes a worker that signs a wrong result.
+  const alone = await runFromPage(ctx, { endpoint: ctx.faulty.endpoint });
+  await alone.page.close();
+  assert(alone.badge === 'verified', `a validly signed result from the faulty worker shows ${JSON.stringify(alone.badge)}`);
+  const r = await runFromPage(ctx, { workers: `${ctx.honest[0].endpoint},${ctx.faulty.endpoint}`, strategy: '2-of-2' });
+  try {
+    assert(r.badge === 'not verified', `badge ${JSON.stringify(r.badge)} (status ${r.status})`);
+    assert(r.status.startsWith('error (CONSENSUS)'), `status ${r.status}`);
+    const rows = await r.page.getByTestId('consensus-worker').evaluateAll((els) => els.map((e) => [e.dataset.worker, e.dataset.verdict]));
+    assert(rows.length === 2 && rows.every(([, v]) => v === 'dissented'), `rows ${JSON.stringify(rows)}`);
+  } finally {
+    await r.page.close();
+  }
+});
+
+test('k-of-n consensus view: 2-of-3 with a faulty worker is verified; the faulty worker dissents, the others agree', async (ctx) => {
+  const workers = [...ctx.honest, ctx.faulty].map((w) => w.endpoint).join(',');
+  const r = await runFromPage(ctx, { workers, strategy: '2-of-3' });
+  try {
+    assert(r.badge === 'verified' && r.status === 'completed (exit 0)', `badge ${JSON.stringify(r.badge)}, status ${r.status}`);
+    const rows = Object.fromEntries(await r.page.getByTestId('consensus-worker').evaluateAll((els) => els.map((e) => [e.dataset.worker, e.dataset.verdict])));
+    assert(rows[ctx.faulty.workerId] === 'dissented', `faulty worker: ${rows[ctx.faulty.workerId]}`);
+    for (const w of ctx.honest) assert(rows[w.workerId] === 'agreed', `honest worker ${w.workerId}: ${rows[w.workerId]}`);
+    await r.page.getByTestId('consensus').scrollIntoViewIfNeeded();
+    await r.page.screenshot({ path: join(root, 'build', 'www-consensus.png'), fullPage: true });
+    const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByTestId('outputs').getByRole('button', { name: 'out/result.txt' }).click()]);
+    assert(readFileSync(await download.path(), 'utf8') === '42\n', 'the agreed output did not download');
+  } finally {
+    await r.page.close();
+  }
+});
+
+await runSuite('www', {
+  tests,
+  async setup(h) {
+    const dist = join(h.tmp, 'dist');
+    const vite = join(root, 'tools', 'node_modules', 'vite', 'bin', 'vite.js');
+    const [honestA, honestB, faulty] = await Promise.all([h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output'])]);
+    must(process.execPath, [vite, 'build', 'www', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'],
+      { cwd: root, env: { ...process.env, SANDRUN_PKG: pkgDir }, timeout: 180_000 });
+    return {
+      origin: await h.serve(dist),
+      context: await h.browser(),
+      honest: [honestA, honestB],
+      faulty,
+      proxied: await tamperingProxy(h, honestA.endpoint),
+    };
+  },
+});
