@@ -50,6 +50,7 @@ export async function createHarness(name) {
   const tmp = mkdtempSync(join(tmpdir(), `sandrun-${name}-`));
   const cleanups = [];
   const logs = [];
+  let nodeCount = 0;
   let keyCount = 0;
   let browserContext;
 
@@ -59,30 +60,34 @@ export async function createHarness(name) {
     defer(fn) { cleanups.unshift(fn); },
 
     /**
-     * A signing dev-node worker on a free port (`--port 0`; it prints its URL when listening).
-     * `extra`: more flags, e.g. ['--fault', 'alter-output'].
+     * A dev node (`worker`, `pool` or `broker`) on a free port (`--port 0`: it prints its URL
+     * once it listens). Resolves with { endpoint, child, logFile }.
      */
-    async startWorker(extra = []) {
-      const bin = devnodeBinary();
-      const key = join(tmp, `worker-${++keyCount}.pem`);
-      const workerId = must(bin, ['--generate-key', key]).stdout.trim().split(/\s+/).pop();
-      const logFile = join(tmp, `worker-${keyCount}.log`);
+    async startNode(subcommand, args = []) {
+      const logFile = join(tmp, `${subcommand}-${++nodeCount}.log`);
       const fd = openSync(logFile, 'a');
-      const child = spawn(bin, ['worker', '--port', '0', '--worker-key', key, ...WORKER_LIMITS, ...extra], { stdio: ['ignore', 'pipe', fd], cwd: tmp });
+      const child = spawn(devnodeBinary(), [subcommand, '--port', '0', ...args], { stdio: ['ignore', 'pipe', fd], cwd: tmp });
       h.defer(() => child.exitCode === null && child.kill('SIGTERM'));
       logs.push(logFile);
       const endpoint = await new Promise((res, rej) => {
         let out = '';
-        const timer = setTimeout(() => rej(new Error(`dev node did not start in 30 s:\n${readFileSync(logFile, 'utf8').slice(-2000)}`)), 30_000);
+        const timer = setTimeout(() => rej(new Error(`dev node ${subcommand} did not start in 30 s:\n${readFileSync(logFile, 'utf8').slice(-2000)}`)), 30_000);
         child.stdout.on('data', (d) => {
           out += d;
-          const m = out.match(/worker: (http:\/\/\S+)/);
+          const m = out.match(new RegExp(`${subcommand}: (http://\\S+)`));
           if (m) { clearTimeout(timer); res(m[1]); }
         });
-        child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`dev node exited (${code}):\n${readFileSync(logFile, 'utf8').slice(-2000)}`)); });
+        child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`dev node ${subcommand} exited (${code}):\n${readFileSync(logFile, 'utf8').slice(-2000)}`)); });
       });
       child.stdout.resume();
-      return { endpoint, workerId, logFile, child };
+      return { endpoint, child, logFile };
+    },
+
+    /** A signing worker (its own new key); `extra`: more flags, e.g. ['--fault', 'alter-output']. */
+    async startWorker(extra = []) {
+      const key = join(tmp, `worker-key-${++keyCount}.pem`);
+      const workerId = must(devnodeBinary(), ['--generate-key', key]).stdout.trim().split(/\s+/).pop();
+      return { ...(await h.startNode('worker', ['--worker-key', key, ...WORKER_LIMITS, ...extra])), workerId };
     },
 
     /** A URL nothing listens on (a port that was just free). */
