@@ -256,8 +256,7 @@ async fn start_worker(
     let compat = cfg.compat;
     let max_request = cfg.max_request;
     let iso = cfg.isolation;
-    let w =
-        worker::Worker::new(cfg, key).map_err(|e| format!("cannot create the work folder: {e}"))?;
+    let w = worker::start(cfg, key).map_err(|e| format!("cannot create the work folder: {e}"))?;
     eprintln!(
         "[worker] {url} mode={} worker_id={} isolation: {}",
         if compat { "compat" } else { "default" },

@@ -1,8 +1,7 @@
 //! Minimal server-side WebSocket (RFC 6455): handshake, unfragmented text frames out, masked
 //! frames in (close / ping handled, the rest ignored).
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
+use sandrun_protocol::b64;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -14,7 +13,7 @@ pub fn accept_key(key: &str) -> String {
     let mut h = sha1_smol::Sha1::new();
     h.update(key.trim().as_bytes());
     h.update(GUID.as_bytes());
-    B64.encode(h.digest().bytes())
+    b64::encode(&h.digest().bytes())
 }
 
 pub fn handshake_response(key: &str) -> String {

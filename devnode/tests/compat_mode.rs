@@ -158,6 +158,64 @@ fn header_names_are_case_sensitive() {
     assert_eq!(raw(&addr, req.as_bytes()).unwrap().status, 400);
 }
 
+/// Why the pool reaches workers with its own client (devnode/src/http/client.rs) and not ureq:
+/// ureq writes header names in lower case, which the real worker's reader does not see.
+#[test]
+fn lower_case_clients_cannot_submit() {
+    // What ureq sends, byte for byte, captured by a listener of our own.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let capture_url = format!("http://{}", listener.local_addr().unwrap());
+    let catcher = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut req = Vec::new();
+        let mut chunk = [0u8; 65536];
+        while let Ok(n) = s.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            req.extend_from_slice(&chunk[..n]);
+            if let Some(end) = req.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&req[..end]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if req.len() >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+        let _ = s.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        req
+    });
+    let parts = job_parts(&[("main.py", b"print(1)\n")], "{}");
+    let (ct, body) = multipart(&parts);
+    let _ = agent()
+        .post(&format!("{capture_url}/submit"))
+        .header("Content-Type", &ct)
+        .send(&body[..]);
+    let sent = catcher.join().unwrap();
+    let head =
+        String::from_utf8_lossy(&sent[..sent.windows(4).position(|w| w == b"\r\n\r\n").unwrap()])
+            .to_string();
+    assert!(
+        head.contains("\r\ncontent-type: multipart/form-data"),
+        "{head}"
+    );
+    assert!(head.contains("\r\ncontent-length: "), "{head}");
+    // The same bytes to a --compat worker: refused (or the connection drops mid-upload).
+    let (node, _) = compat(&[]);
+    match raw(&node.addr("worker"), &sent) {
+        Ok(r) => assert_eq!(
+            (r.status, r.json()["error"].as_str()),
+            (400, Some("No files uploaded"))
+        ),
+        Err(e) => eprintln!("dropped connection, as allowed: {e}"),
+    }
+}
+
 #[test]
 fn one_request_per_connection_without_connection_header() {
     let (node, _) = compat(&[]);

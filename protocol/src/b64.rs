@@ -28,7 +28,6 @@ pub fn encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes padded standard base64 (surrounding whitespace ignored); None when it is not that.
-
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     fn val(c: u8) -> Option<u32> {
         Some(match c {

@@ -1,12 +1,8 @@
-//! A small hand-written HTTP/1.1 server and client over tokio sockets. Hand-written so that the
-//! `--compat` quirks of the real worker (case-sensitive header names, one request per connection
-//! without a `Connection` header, `Unknown` reasons, the truncated 413) can be reproduced exactly,
-//! while the default mode behaves like a well-mannered server (keep-alive, CORS preflight,
-//! chunked request bodies, `Expect: 100-continue`).
+//! The connection loop: read a request (head, then a `Content-Length` or chunked body), apply the
+//! injected faults, hand it to the handler and write the answer; keep-alive in default mode, one
+//! request per connection in compat mode.
 
-use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,94 +10,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::faults::Faults;
+use super::chunked::{self, ChunkErr};
+use super::head;
+use super::io::{fill, find, READ_TIMEOUT};
+use super::message::{Handler, Request, Response};
+use super::render::render;
+use crate::faults::{self, Faults};
 use crate::json::{self, Escape};
 
 const MAX_HEAD: usize = 64 * 1024;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-const READ_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[derive(Debug)]
-pub struct Request {
-    pub method: String,
-    /// The request target exactly as sent (not decoded, query included).
-    pub target: String,
-    /// Header names as sent (case preserved) and values trimmed.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub peer: IpAddr,
-}
-
-impl Request {
-    /// A header value; `exact` compares the name case-sensitively (the real worker's way).
-    pub fn header(&self, name: &str, exact: bool) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| {
-                if exact {
-                    n == name
-                } else {
-                    n.eq_ignore_ascii_case(name)
-                }
-            })
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Path without the query string.
-    pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
-
-pub type UpgradeFn = Box<dyn FnOnce(TcpStream) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
-
-pub struct Response {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Routed responses carry `Access-Control-Allow-Origin: *` in compat mode (default mode: all).
-    pub cors: bool,
-    /// Overrides the Content-Length header and the number of body bytes written (compat 413).
-    pub truncate_to: Option<usize>,
-    /// Hand the socket over (WebSocket); nothing is written by the server loop.
-    pub upgrade: Option<UpgradeFn>,
-    /// Close the connection after this response even in keep-alive mode.
-    pub close: bool,
-}
-
-impl Response {
-    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
-        Response {
-            status,
-            content_type,
-            headers: Vec::new(),
-            body,
-            cors: true,
-            truncate_to: None,
-            upgrade: None,
-            close: false,
-        }
-    }
-    pub fn json(status: u16, body: String) -> Self {
-        Self::new(status, "application/json", body.into_bytes())
-    }
-    pub fn error(status: u16, msg: &str, esc: Escape) -> Self {
-        Self::new(status, "application/json", json::error_body(msg, esc))
-    }
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_string(), value.into()));
-        self
-    }
-    pub fn upgrade(f: UpgradeFn) -> Self {
-        let mut r = Self::new(101, "text/plain", Vec::new());
-        r.upgrade = Some(f);
-        r
-    }
-}
-
-pub type Handler =
-    Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct ServerCfg {
@@ -112,82 +30,6 @@ pub struct ServerCfg {
     pub faults: Arc<Faults>,
     /// Name used in log lines.
     pub name: &'static str,
-}
-
-pub fn reason(status: u16, compat: bool) -> &'static str {
-    if compat {
-        return match status {
-            101 => "Switching Protocols",
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            500 => "Internal Server Error",
-            _ => "Unknown",
-        };
-    }
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Unknown",
-    }
-}
-
-/// Serialises a response head and body.
-pub fn render(resp: &Response, compat: bool, keep_alive: bool) -> Vec<u8> {
-    let len = resp
-        .truncate_to
-        .unwrap_or(resp.body.len())
-        .min(resp.body.len());
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        resp.status,
-        reason(resp.status, compat)
-    );
-    if resp.status != 204 {
-        head.push_str(&format!(
-            "Content-Type: {}\r\nContent-Length: {}\r\n",
-            resp.content_type, len
-        ));
-    }
-    if compat {
-        if resp.cors {
-            head.push_str("Access-Control-Allow-Origin: *\r\n");
-            // Not sent by the real server; harmless, and needed by cross-origin browser tests.
-            head.push_str("Cross-Origin-Resource-Policy: cross-origin\r\n");
-        }
-    } else {
-        head.push_str("Access-Control-Allow-Origin: *\r\n");
-        head.push_str("Access-Control-Expose-Headers: Retry-After, Content-Disposition\r\n");
-        head.push_str("Cross-Origin-Resource-Policy: cross-origin\r\n");
-        head.push_str(if keep_alive {
-            "Connection: keep-alive\r\n"
-        } else {
-            "Connection: close\r\n"
-        });
-    }
-    for (n, v) in &resp.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut out = head.into_bytes();
-    out.extend_from_slice(&resp.body[..len]);
-    out
 }
 
 /// Accepts connections until `shutdown` turns true.
@@ -214,76 +56,6 @@ pub async fn serve(
             _ = shutdown.changed() => break,
         }
     }
-}
-
-enum Head {
-    Ok {
-        method: String,
-        target: String,
-        version: String,
-        headers: Vec<(String, String)>,
-        len: usize,
-    },
-    Bad(&'static str),
-}
-
-fn parse_head(raw: &[u8]) -> Head {
-    let Ok(text) = std::str::from_utf8(raw) else {
-        return Head::Bad("Request head is not valid UTF-8");
-    };
-    let mut lines = text.split("\r\n");
-    let first = lines.next().unwrap_or("");
-    let mut parts = first.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Head::Bad("Malformed request line");
-    };
-    if method.is_empty() || !target.starts_with('/') || !version.starts_with("HTTP/1.") {
-        return Head::Bad("Malformed request line");
-    }
-    let mut headers = Vec::new();
-    for line in lines {
-        if line.is_empty() {
-            continue;
-        }
-        let Some((n, v)) = line.split_once(':') else {
-            return Head::Bad("Malformed header line");
-        };
-        headers.push((n.to_string(), v.trim().to_string()));
-    }
-    Head::Ok {
-        method: method.to_string(),
-        target: target.to_string(),
-        version: version.to_string(),
-        headers,
-        len: raw.len(),
-    }
-}
-
-/// Reads more bytes into `buf`; Ok(false) at end of stream.
-async fn fill(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    timeout: Duration,
-) -> std::io::Result<bool> {
-    let mut chunk = [0u8; 16 * 1024];
-    match tokio::time::timeout(timeout, stream.read(&mut chunk)).await {
-        Err(_) => Err(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "read timeout",
-        )),
-        Ok(Err(e)) => Err(e),
-        Ok(Ok(0)) => Ok(false),
-        Ok(Ok(n)) => {
-            buf.extend_from_slice(&chunk[..n]);
-            Ok(true)
-        }
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 async fn write_all(stream: &mut TcpStream, bytes: &[u8]) -> bool {
@@ -342,24 +114,17 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
             }
         };
         let head_bytes: Vec<u8> = buf.drain(..head_end).collect();
-        let (method, target, version, headers, head_len) =
-            match parse_head(&head_bytes[..head_end - 4]) {
-                Head::Ok {
-                    method,
-                    target,
-                    version,
-                    headers,
-                    len,
-                } => (method, target, version, headers, len),
-                Head::Bad(msg) => {
-                    let mut r = Response::error(400, msg, esc);
-                    r.cors = !compat;
-                    let _ = write_all(&mut stream, &render(&r, compat, false)).await;
-                    return;
-                }
-            };
+        let head = match head::parse(&head_bytes[..head_end - 4]) {
+            Ok(h) => h,
+            Err(msg) => {
+                let mut r = Response::error(400, msg, esc);
+                r.cors = !compat;
+                let _ = write_all(&mut stream, &render(&r, compat, false)).await;
+                return;
+            }
+        };
         let get = |name: &str| -> Option<&str> {
-            headers
+            head.headers
                 .iter()
                 .find(|(n, _)| {
                     if compat {
@@ -371,31 +136,26 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
                 .map(|(_, v)| v.as_str())
         };
         let keep_alive = !compat
-            && version == "HTTP/1.1"
+            && head.version == "HTTP/1.1"
             && !get("Connection").is_some_and(|v| v.to_ascii_lowercase().contains("close"));
         let chunked = !compat
             && get("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        let content_length: Option<usize> = if compat {
-            // The real worker finds the length only behind the exact text `Content-Length: `.
-            headers
-                .iter()
-                .find(|(n, _)| n == "Content-Length")
-                .and_then(|(_, v)| v.parse().ok())
-        } else {
-            match get("Content-Length") {
-                None => None,
-                Some(v) => match v.parse::<usize>() {
-                    Ok(n) => Some(n),
-                    Err(_) => {
-                        let r = Response::error(400, "Invalid Content-Length", esc);
-                        let _ = write_all(&mut stream, &render(&r, compat, false)).await;
-                        return;
-                    }
-                },
-            }
+        // The real worker finds the length only behind the exact text `Content-Length: `: with
+        // compat, `get` compares names exactly and a bad number counts as no length.
+        let content_length: Option<usize> = match get("Content-Length") {
+            None => None,
+            Some(v) => match v.parse::<usize>() {
+                Ok(n) => Some(n),
+                Err(_) if compat => None,
+                Err(_) => {
+                    let r = Response::error(400, "Invalid Content-Length", esc);
+                    let _ = write_all(&mut stream, &render(&r, compat, false)).await;
+                    return;
+                }
+            },
         };
         let declared = content_length.unwrap_or(0);
-        if head_len + 4 + declared > cfg.max_request {
+        if head_end.saturating_add(declared) > cfg.max_request {
             let r = too_large(compat, cfg.max_request);
             let _ = write_all(&mut stream, &render(&r, compat, false)).await;
             // Drain the whole declared body (bounded): closing with unread bytes sends a reset,
@@ -411,13 +171,8 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
         }
         // --- body
         let body = if chunked {
-            match read_chunked(
-                &mut stream,
-                &mut buf,
-                cfg.max_request.saturating_sub(head_len),
-            )
-            .await
-            {
+            let max = cfg.max_request.saturating_sub(head_end);
+            match chunked::read(&mut stream, &mut buf, max).await {
                 Ok(b) => b,
                 Err(ChunkErr::TooLarge) => {
                     let r = too_large(compat, cfg.max_request);
@@ -445,12 +200,12 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, cfg: ServerCfg, han
             buf.clear(); // one request per connection; anything pipelined is ignored
         }
         // --- faults (worker only), then the `/~scope` segment is routed as if absent
-        let fault = cfg.faults.decide(&target);
-        let target = crate::faults::strip_scope(&target).unwrap_or(target);
+        let fault = cfg.faults.decide(&head.target);
+        let target = faults::strip_scope(&head.target).unwrap_or(head.target);
         let req = Request {
-            method,
+            method: head.method,
             target,
-            headers,
+            headers: head.headers,
             body,
             peer: peer.ip(),
         };
@@ -528,199 +283,4 @@ fn preflight(req: &Request) -> Response {
         r = r.with_header("Access-Control-Allow-Private-Network", "true");
     }
     r
-}
-
-enum ChunkErr {
-    TooLarge,
-    Bad,
-    Io,
-}
-
-async fn read_chunked(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> Result<Vec<u8>, ChunkErr> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = loop {
-            if let Some(p) = find(buf, b"\r\n") {
-                break p;
-            }
-            if buf.len() > 1024 {
-                return Err(ChunkErr::Bad);
-            }
-            if !matches!(fill(stream, buf, READ_TIMEOUT).await, Ok(true)) {
-                return Err(ChunkErr::Io);
-            }
-        };
-        let line = String::from_utf8_lossy(&buf[..line_end]).to_string();
-        buf.drain(..line_end + 2);
-        let size_text = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| ChunkErr::Bad)?;
-        if size == 0 {
-            // trailers until an empty line
-            loop {
-                let p = loop {
-                    if let Some(p) = find(buf, b"\r\n") {
-                        break p;
-                    }
-                    if !matches!(fill(stream, buf, READ_TIMEOUT).await, Ok(true)) {
-                        return Err(ChunkErr::Io);
-                    }
-                };
-                buf.drain(..p + 2);
-                if p == 0 {
-                    return Ok(body);
-                }
-            }
-        }
-        if body.len() + size > max {
-            return Err(ChunkErr::TooLarge);
-        }
-        while buf.len() < size + 2 {
-            if !matches!(fill(stream, buf, READ_TIMEOUT).await, Ok(true)) {
-                return Err(ChunkErr::Io);
-            }
-        }
-        body.extend_from_slice(&buf[..size]);
-        if &buf[size..size + 2] != b"\r\n" {
-            return Err(ChunkErr::Bad);
-        }
-        buf.drain(..size + 2);
-    }
-}
-
-// ---------------------------------------------------------------- client
-
-pub struct ClientResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl ClientResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `http://host:port[/base]` → (host:port, base path without trailing slash).
-pub fn split_endpoint(endpoint: &str) -> Result<(String, String), String> {
-    let rest = endpoint
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("endpoint {endpoint:?} must start with http://"))?;
-    let (hostport, base) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    let hostport = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    Ok((hostport, base.to_string()))
-}
-
-/// One request on a fresh connection (`Connection: close`), reading the whole answer.
-pub async fn client_request(
-    endpoint: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    timeout: Duration,
-) -> Result<ClientResponse, String> {
-    let (hostport, base) = split_endpoint(endpoint)?;
-    let fut = async {
-        let mut s = TcpStream::connect(&hostport)
-            .await
-            .map_err(|e| format!("connect {hostport}: {e}"))?;
-        let mut head =
-            format!("{method} {base}{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n");
-        for (n, v) in headers {
-            head.push_str(&format!("{n}: {v}\r\n"));
-        }
-        if !body.is_empty() || method == "POST" {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        s.write_all(body).await.map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw)
-            .await
-            .map_err(|e| format!("read {hostport}: {e}"))?;
-        parse_client_response(&raw)
-    };
-    tokio::time::timeout(timeout, fut)
-        .await
-        .map_err(|_| format!("{endpoint}{path}: timed out"))?
-}
-
-fn parse_client_response(raw: &[u8]) -> Result<ClientResponse, String> {
-    let end = find(raw, b"\r\n\r\n").ok_or("incomplete HTTP response")?;
-    let head = String::from_utf8_lossy(&raw[..end]).to_string();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(n, v)| (n.to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let mut body = raw[end + 4..].to_vec();
-    if let Some(len) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-    {
-        body.truncate(len);
-    }
-    Ok(ClientResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// Percent-decodes a path (default mode only; the real worker does not decode).
-pub fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Percent-encodes each segment of a relative path, keeping `/`.
-pub fn percent_encode_path(s: &str) -> String {
-    let mut out = String::new();
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
