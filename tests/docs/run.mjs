@@ -129,6 +129,19 @@ for (const file of markdownFiles()) {
     });
   });
 }
+// `make docs`: TypeDoc over the package's types, type-checked, warnings as errors.
+tests.push({
+  name: 'make docs: the API reference is generated from the package\'s .d.ts (TypeDoc, no warnings)',
+  async fn(ctx) {
+    const out = join(ctx.tmp, 'api-reference');
+    const r = run('make', ['-s', '--no-print-directory', 'docs', `SANDRUN_PKG=${pkgDir}`, `DOCS_OUT=${out}`, 'SKIP_DEPS=1'], { cwd: root, timeout: 180_000 });
+    assert(r.code === 0, `make docs exited ${r.code}\n${(r.stdout + r.stderr).slice(-2500)}`);
+    for (const page of ['index.html', 'classes/index.JobBuilder.html', 'classes/full.Pool.html', 'classes/index.ValidationError.html']) {
+      assert(existsSync(join(out, page)), `${page} missing from the reference`);
+    }
+    assert(readFileSync(join(out, 'classes/index.JobBuilder.html'), 'utf8').includes('entrypoint'), 'JobBuilder page lacks its methods');
+  },
+});
 // The runnable examples: each run.mjs from inside the consumer project (where the package is).
 for (const example of readdirSync(join(root, 'examples')).sort()) {
   if (!existsSync(join(root, 'examples', example, 'run.mjs'))) continue;
@@ -160,6 +173,7 @@ await runSuite('docs', {
     const site = join(h.tmp, 'site');
     browserSite(site);
     return {
+      tmp: h.tmp,
       project: installed.project,
       urls: { worker: worker.endpoint, second: second.endpoint, faulty: faulty.endpoint, pool: pool.endpoint, broker: broker.endpoint },
       site,
