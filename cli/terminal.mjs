@@ -3,8 +3,8 @@
 // stays plain text, one line per event, with no escape codes.
 //
 // The progress bar is drawn here rather than with a library: cli-progress 3.12 brings 6
-// packages (296 kB installed) for what is one redrawn line of ~40 lines of code below, and the
-// CLI has no other runtime dependency.
+// packages (296 kB installed) for what is one redrawn line (progress() below), and the CLI has
+// no other runtime dependency.
 
 const SGR = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] };
 const REDRAW_MS = 80; // at most ~12 redraws a second: a fast upload must not flood the terminal

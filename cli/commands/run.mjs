@@ -30,6 +30,23 @@ async function followLogs(t, exec, signal) {
   return endsWithNewline;
 }
 
+/** The job from the folder or file and the flags (the SDK validates it at submit). */
+function buildJob(empty, input, values, jobArgs) {
+  let job = empty;
+  if (statSync(input).isDirectory()) {
+    const entrypoint = values.entrypoint ?? DEFAULT_ENTRYPOINTS.find((f) => existsSync(path.join(input, f)));
+    job = job.directory(input);
+    if (entrypoint) job = job.entrypoint(entrypoint);
+  } else {
+    const name = path.basename(input);
+    job = job.file(name, readFileSync(input)).entrypoint(values.entrypoint ?? name);
+  }
+  if (values.interpreter) job = job.interpreter(values.interpreter);
+  if (jobArgs.length) job = job.args(jobArgs);
+  const globs = (values.outputs ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+  return globs.length ? job.outputs(globs) : job;
+}
+
 export default {
   name: 'run',
   summary: 'run a folder or file as a job: logs, verification, outputs',
@@ -95,19 +112,7 @@ export default {
     });
     try {
       const sandrun = await connect({ ...settings, endpoint: consensus && settings.sources.endpoint === 'default' ? settings.workers[0] : settings.endpoint });
-      let job = sandrun.job().signal(stopUpload.signal);
-      if (statSync(input).isDirectory()) {
-        const entrypoint = values.entrypoint ?? DEFAULT_ENTRYPOINTS.find((f) => existsSync(path.join(input, f)));
-        job = job.directory(input);
-        if (entrypoint) job = job.entrypoint(entrypoint);
-      } else {
-        const name = path.basename(input);
-        job = job.file(name, readFileSync(input)).entrypoint(values.entrypoint ?? name);
-      }
-      if (values.interpreter) job = job.interpreter(values.interpreter);
-      if (jobArgs.length) job = job.args(jobArgs);
-      const globs = (values.outputs ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
-      if (globs.length) job = job.outputs(globs);
+      let job = buildJob(sandrun.job().signal(stopUpload.signal), input, values, jobArgs);
       let pool;
       if (consensus) {
         pool = await sandrun.pool().workers(settings.workers).join();

@@ -56,10 +56,5 @@ export function createFileEditor({ tabs, textarea, entrypoint, addForm, newName 
     /** path → text, as the builder's files() takes it. */
     files: () => Object.fromEntries(files),
     entrypoint: () => entrypoint.value,
-    /** Replaces every file (used by tests and by ?file= links). */
-    set(name, content) {
-      files.set(name, content);
-      select(name);
-    },
   };
 }
