@@ -56,14 +56,14 @@ export const poolLs = {
     if (values.coordinator) builder = builder.coordinator(values.coordinator);
     if (values.broker) builder = builder.broker(values.broker);
     const pool = await builder.join();
-    const nodes = pool.nodes;
+    const { nodes, size, capacity } = pool;
     pool.close();
-    Object.assign(report, { size: pool.size, capacity: pool.capacity, nodes });
+    Object.assign(report, { size, capacity, nodes });
     for (const n of nodes) {
       const state = n.healthy ? t.style('green', 'healthy  ') : t.style('red', 'unusable ');
       t.print(`${state} ${n.endpoint}  key ${n.workerId ?? '(anonymous)'}  capacity ${n.capacity}  source ${n.source}${n.problem ? t.style('red', `  ${n.problem}`) : ''}`);
     }
-    t.print(`${pool.size} of ${nodes.length} usable, ${pool.capacity} jobs at once`);
+    t.print(`${size} of ${nodes.length} usable, ${capacity} jobs at once`);
     return nodes.length > 0 && nodes.every((n) => n.healthy) ? EXIT.OK : EXIT.NETWORK;
   },
 };

@@ -35,7 +35,7 @@ function markdownFiles() {
   return [...found.sort(), join(root, 'pkg-templates', 'README.md')];
 }
 
-export function extractBlocks(file) {
+function extractBlocks(file) {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(BLOCK)].map((m) => {
     const info = m[2];
