@@ -3,10 +3,10 @@
 // nodes, so that no example rots; then every examples/*/run.mjs. Prints `N passed, N failed`.
 // Usage: node tests/docs/run.mjs [filter]   (filter: part of a file path, e.g. quickstart)
 //
-// How a block runs: as an ES module (ts: transpiled by esbuild first) in a project where the
-// packed package is installed, so `import … from '@sandrun/sdk'` resolves as for a user. The docs
-// use the addresses of a local dev node set-up (docs/README.md says which); the test replaces
-// them with the nodes it started:
+// How a block runs: as an ES module (ts: type-checked with tsc --strict, then transpiled by
+// esbuild) in a project where the packed package is installed, so `import … from '@sandrun/sdk'`
+// resolves as for a user. The docs use the addresses of a local dev node set-up (docs/README.md
+// says which); the test replaces them with the nodes it started:
 //   http://127.0.0.1:8443, :8444   two honest workers      http://127.0.0.1:8000  a pool coordinator
 //   http://127.0.0.1:8445          a worker started with --fault alter-output
 //   http://127.0.0.1:8001          a broker
@@ -76,6 +76,23 @@ ${code.replace(/^import .*$/gm, '')}
 throw new Error('the block did not fail with ${wanted}');`;
 }
 
+/**
+ * A ts block must also compile against the package's types (tsc --strict, as a user's project
+ * would: nodenext, lib esnext.disposable for `using`, Node's types from tools/).
+ */
+function typecheck(block, ctx, name) {
+  const file = join(ctx.project, 'blocks', `${name}.ts`);
+  writeFileSync(file, localise(block.code, ctx));
+  const config = join(ctx.project, 'blocks', `${name}.tsconfig.json`);
+  writeFileSync(config, JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext',
+      lib: ['es2022', 'dom', 'esnext.disposable'], types: ['node'], typeRoots: [join(root, 'tools', 'node_modules', '@types')] },
+    files: [file],
+  }));
+  const r = run(process.execPath, [join(root, 'tools', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config], { cwd: ctx.project });
+  assert(r.code === 0, `tsc --strict rejects the block:\n${(r.stdout + r.stderr).slice(-2500)}`);
+}
+
 async function runInNode(block, source, ctx, name) {
   const file = join(ctx.project, 'blocks', `${name}.mjs`);
   writeFileSync(file, block.attrs.fails ? expectingFailure(source, block.attrs.fails) : source);
@@ -122,6 +139,7 @@ for (const file of markdownFiles()) {
       name: `${block.file}:${block.line} (${block.lang}${block.browser ? ', browser' : ''})`,
       async fn(ctx) {
         if (block.attrs['skip-reason']) return { skipped: block.attrs['skip-reason'] };
+        if (block.lang === 'ts') typecheck(block, ctx, name);
         const source = localise(javascript(block), ctx);
         const printed = block.browser ? await runInBrowser(block, source, ctx, name) : await runInNode(block, source, ctx, name);
         if (block.attrs.expect) assert(printed.includes(localise(block.attrs.expect, ctx)), `printed no ${JSON.stringify(block.attrs.expect)}:\n${printed.slice(-2000)}`);
@@ -178,7 +196,7 @@ await runSuite('docs', {
       urls: { worker: worker.endpoint, second: second.endpoint, faulty: faulty.endpoint, pool: pool.endpoint, broker: broker.endpoint },
       site,
       origin: await h.serve(site),
-      get context() { return h.browser(); },
+      get context() { return h.browser(); }, // Chromium starts only if a browser block runs
     };
   },
 });
