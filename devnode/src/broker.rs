@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 
 use crate::http::{self, Request, Response};
 use crate::json::Escape;
-use crate::pool::random_hex;
 use crate::util;
 
 pub struct Broker {
@@ -167,7 +166,7 @@ fn submit(b: &Broker, req: &Request) -> R {
         Value::String(s) => vec![s.clone()],
         _ => return Ok(jerr(400, "args must be a list")),
     };
-    let id = random_hex(16);
+    let id = util::random_hex(16);
     let db = b.db.lock().unwrap();
     db.execute(
         "INSERT INTO jobs (id, code, interpreter, args, status, created_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",

@@ -1,169 +1,32 @@
 //! sandrun-devnode: a Sandrun-compatible development node (worker, trusted-pool coordinator,
-//! broker) for the SDK's tests and demos.
+//! broker), an IPFS pinning service on a local Kubo and a hostile IPFS gateway, for the SDK's
+//! tests and demos.
 
 mod archive;
 mod broker;
+mod cli;
 mod faults;
+mod gateway;
 mod http;
 mod json;
 mod manifest;
 mod multipart;
+mod pinning;
 mod pool;
 mod sandbox;
 mod util;
 mod worker;
 mod ws;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
+use cli::{BrokerOpts, Cli, Cmd, WorkerOpts};
 use sandrun_protocol::signing::WorkerKey;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-
-const ISOLATION_NOTE: &str = "\
-ISOLATION: this is a development node, not a security sandbox. A job runs as a child process of
-the node, as the node's user, in a private temporary folder, with rlimits (CPU seconds, data
-memory, file size, no core dumps), a wall-time kill of its whole process group, and - where the
-kernel allows unprivileged namespaces - its own user and network namespaces, so it has no network
-at all. It can still read every file the node's user can read and use the machine's other
-resources. Run only code you would run yourself.";
-
-#[derive(Parser)]
-#[command(name = "sandrun-devnode", version, about = "Sandrun-compatible development node: worker, pool coordinator and broker", after_help = ISOLATION_NOTE)]
-struct Cli {
-    /// Write a new Ed25519 worker key (PKCS#8 PEM) to FILE, print its worker id, and exit.
-    #[arg(long, value_name = "FILE", global = true)]
-    generate_key: Option<PathBuf>,
-    #[command(subcommand)]
-    cmd: Option<Cmd>,
-}
-
-#[derive(Subcommand)]
-enum Cmd {
-    /// A worker server (the real Sandrun server's API).
-    #[command(after_help = ISOLATION_NOTE)]
-    Worker {
-        /// Port to listen on (0: any free port; the URL is printed on stdout).
-        #[arg(long, default_value_t = 8443)]
-        port: u16,
-        /// PKCS#8 PEM Ed25519 key: results are signed and /health shows the worker id.
-        /// Without it the worker is anonymous (worker_id and signature null).
-        #[arg(long, value_name = "FILE")]
-        worker_key: Option<PathBuf>,
-        #[command(flatten)]
-        opts: WorkerOpts,
-    },
-    /// The trusted-pool coordinator in front of allow-listed workers.
-    Pool {
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        #[arg(long, default_value_t = 8000)]
-        port: u16,
-        /// JSON list of workers: [{"endpoint":"http://127.0.0.1:8443","worker_id":"<base64 key>"}]
-        #[arg(long, value_name = "FILE")]
-        workers: PathBuf,
-        /// Seconds between health checks of the workers.
-        #[arg(long, default_value_t = 30.0)]
-        health_interval_secs: f64,
-    },
-    /// The broker (node marketplace), kept in SQLite.
-    Broker {
-        #[command(flatten)]
-        opts: BrokerOpts,
-        /// Port (default: $BROKER_PORT, else 8000).
-        #[arg(long)]
-        port: Option<u16>,
-    },
-    /// Worker + pool + broker on fixed ports (worker 8443, pool 8000, broker 8001 or $BROKER_PORT).
-    #[command(after_help = ISOLATION_NOTE)]
-    All {
-        #[arg(long, default_value_t = 8443)]
-        worker_port: u16,
-        #[arg(long, default_value_t = 8000)]
-        pool_port: u16,
-        /// Default: $BROKER_PORT, else 8001.
-        #[arg(long)]
-        broker_port: Option<u16>,
-        /// Folder for the worker key and the broker database.
-        #[arg(long, default_value = ".devnode")]
-        data_dir: PathBuf,
-        /// Worker key (default: DATA_DIR/worker.pem, created if missing).
-        #[arg(long, value_name = "FILE")]
-        worker_key: Option<PathBuf>,
-        #[arg(long, default_value_t = 60.0)]
-        heartbeat_timeout_secs: f64,
-        #[command(flatten)]
-        opts: WorkerOpts,
-    },
-}
-
-#[derive(Args, Clone)]
-struct WorkerOpts {
-    /// Address to bind (127.0.0.1 keeps the node local).
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Reproduce the real server's client-visible quirks (see README).
-    #[arg(long)]
-    compat: bool,
-    /// Per-client-IP concurrent jobs.
-    #[arg(long, default_value_t = 2)]
-    max_concurrent: usize,
-    /// Per-client-IP jobs per rolling hour.
-    #[arg(long, default_value_t = 20)]
-    jobs_per_hour: usize,
-    /// Per-client-IP CPU seconds per rolling minute.
-    #[arg(long, default_value_t = 10.0)]
-    cpu_per_minute: f64,
-    /// Largest request accepted (headers + body), bytes.
-    #[arg(long, default_value_t = 100 * 1024 * 1024)]
-    max_request_bytes: usize,
-    /// Seconds a job is kept after submission (default: 360 in --compat, 3600 otherwise).
-    #[arg(long)]
-    retention_secs: Option<u64>,
-    /// Jobs run at once in default mode (compat runs one at a time). Default: CPU count.
-    #[arg(long)]
-    parallel: Option<usize>,
-    /// Wall-time limit of a job, seconds.
-    #[arg(long, default_value_t = 300)]
-    job_timeout_secs: u64,
-    /// CPU-time limit of a job (RLIMIT_CPU), seconds.
-    #[arg(long, default_value_t = 60)]
-    job_cpu_secs: u64,
-    /// Memory limit of a job (RLIMIT_DATA), MB.
-    #[arg(long, default_value_t = 2048)]
-    job_memory_mb: u64,
-    /// Largest file a job may write (RLIMIT_FSIZE), MB.
-    #[arg(long, default_value_t = 1024)]
-    job_file_mb: u64,
-    /// stdout and stderr kept per job, MB each.
-    #[arg(long, default_value_t = 16)]
-    max_log_mb: usize,
-    /// Where job folders are created (default: a new folder under the system temp dir).
-    #[arg(long)]
-    work_dir: Option<PathBuf>,
-    /// Do not put jobs in user/network namespaces (they then have network access).
-    #[arg(long)]
-    no_namespaces: bool,
-    /// Fault injection, repeatable: alter-output | drop-connection[:FRACTION] | delay-ms:N |
-    /// status-429[:FRACTION] | status-500[:FRACTION] | status-503[:FRACTION]
-    #[arg(long, value_name = "FAULT")]
-    fault: Vec<String>,
-}
-
-#[derive(Args, Clone)]
-struct BrokerOpts {
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// SQLite database file.
-    #[arg(long, default_value = ".devnode/broker.sqlite3")]
-    db: PathBuf,
-    /// Seconds without heartbeat before a node is inactive and its jobs are re-queued.
-    #[arg(long, default_value_t = 60.0)]
-    heartbeat_timeout_secs: f64,
-}
 
 fn fail(msg: String) -> ! {
     eprintln!("sandrun-devnode: {msg}");
@@ -278,13 +141,23 @@ async fn start_worker(
     Ok((w, url))
 }
 
-fn plain_cfg(name: &'static str) -> http::ServerCfg {
-    http::ServerCfg {
+/// Serves `handler` on host:port as a well-behaved HTTP server (no compat quirks, no faults).
+async fn serve_plain(
+    name: &'static str,
+    host: &str,
+    port: u16,
+    handler: http::Handler,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<String, String> {
+    let (listener, url) = bind(host, port).await?;
+    let cfg = http::ServerCfg {
         compat: false,
         max_request: 200 * 1024 * 1024,
         faults: Arc::new(faults::Faults::default()),
         name,
-    }
+    };
+    tokio::spawn(http::serve(listener, cfg, handler, shutdown.clone()));
+    Ok(url)
 }
 
 async fn start_pool(
@@ -294,15 +167,8 @@ async fn start_pool(
     interval: Duration,
     shutdown: &watch::Receiver<bool>,
 ) -> Result<String, String> {
-    let (listener, url) = bind(host, port).await?;
     let p = pool::Pool::new(workers, interval);
-    tokio::spawn(http::serve(
-        listener,
-        plain_cfg("pool"),
-        pool::handler(p),
-        shutdown.clone(),
-    ));
-    Ok(url)
+    serve_plain("pool", host, port, pool::handler(p), shutdown).await
 }
 
 async fn start_broker(
@@ -314,14 +180,7 @@ async fn start_broker(
         &o.db,
         Duration::from_secs_f64(o.heartbeat_timeout_secs.max(0.1)),
     )?;
-    let (listener, url) = bind(&o.host, port).await?;
-    tokio::spawn(http::serve(
-        listener,
-        plain_cfg("broker"),
-        broker::handler(b),
-        shutdown.clone(),
-    ));
-    Ok(url)
+    serve_plain("broker", &o.host, port, broker::handler(b), shutdown).await
 }
 
 fn env_broker_port() -> Option<u16> {
@@ -383,6 +242,37 @@ async fn run(cmd: Cmd) -> Result<(), String> {
             let port = port.or_else(env_broker_port).unwrap_or(8000);
             let url = start_broker(&opts, port, &rx).await?;
             say(format!("broker: {url}"));
+        }
+        Cmd::Pinning {
+            host,
+            port,
+            kubo,
+            tokens,
+            db,
+            pin_timeout_secs,
+        } => {
+            let cfg = pinning::PinningCfg {
+                kubo,
+                tokens,
+                db,
+                pin_timeout: Duration::from_secs(pin_timeout_secs.max(1)),
+            };
+            let handler = pinning::start(cfg).await?;
+            let url = serve_plain("pinning", &host, port, handler, &rx).await?;
+            say(format!("pinning: {url}"));
+        }
+        Cmd::Gateway {
+            host,
+            port,
+            upstream,
+            fault,
+            upstream_timeout_secs,
+        } => {
+            let timeout = Duration::from_secs(upstream_timeout_secs.max(1));
+            let handler = gateway::start(&upstream, &fault, timeout)?;
+            let url = serve_plain("gateway", &host, port, handler, &rx).await?;
+            eprintln!("[gateway] {url} upstream={upstream} faults={fault:?}");
+            say(format!("gateway: {url}"));
         }
         Cmd::All {
             worker_port,
@@ -452,7 +342,7 @@ fn main() {
         }
     }
     let Some(cmd) = cli.cmd else {
-        fail("missing command: worker, pool, broker or all (see --help)".into());
+        fail("missing command: worker, pool, broker, all, pinning or gateway (see --help)".into());
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -262,7 +262,7 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
             .and_then(|r| serde_json::from_slice(&r.body).ok());
         match (&r, v.as_ref().and_then(|v| v["job_id"].as_str())) {
             (Ok(resp), Some(wjid)) if resp.status == 200 => {
-                let id = format!("pool-{}", random_hex(16));
+                let id = format!("pool-{}", util::random_hex(16));
                 p.jobs.lock().unwrap().insert(
                     id.clone(),
                     PoolJob {
@@ -303,19 +303,6 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
         }
     }
     jerr(503, &last_err)
-}
-
-pub fn random_hex(n: usize) -> String {
-    let mut b = vec![0u8; n.div_ceil(2)];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        use std::io::Read;
-        let _ = f.read_exact(&mut b);
-    } else {
-        b.iter_mut().for_each(|x| *x = fastrand::u8(..));
-    }
-    let mut s = sandrun_protocol::hash::hex(&b);
-    s.truncate(n);
-    s
 }
 
 /// Follows one job on its worker until it is terminal, then frees the worker's slot.
@@ -420,7 +407,7 @@ async fn outputs(p: &Pool, rest: &str) -> Response {
                 .header("Content-Type")
                 .unwrap_or("application/octet-stream")
                 .to_string();
-            let mut resp = Response::new(200, mime_static(&ct), r.body.clone());
+            let mut resp = Response::new(200, ct, r.body.clone());
             if let Some(cd) = r.header("Content-Disposition") {
                 resp.headers
                     .push(("Content-Disposition".into(), cd.to_string()));
@@ -431,32 +418,4 @@ async fn outputs(p: &Pool, rest: &str) -> Response {
         Ok(_) => jerr(404, "Output not found"),
         Err(e) => jerr(502, &format!("worker unreachable: {e}")),
     }
-}
-
-fn mime_static(ct: &str) -> &'static str {
-    let known = [
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/bmp",
-        "image/svg+xml",
-        "image/webp",
-        "text/plain",
-        "text/html",
-        "text/css",
-        "application/javascript",
-        "application/json",
-        "text/csv",
-        "text/tab-separated-values",
-        "application/xml",
-        "application/x-yaml",
-        "application/pdf",
-        "application/zip",
-        "application/gzip",
-        "application/x-tar",
-    ];
-    known
-        .into_iter()
-        .find(|k| *k == ct)
-        .unwrap_or("application/octet-stream")
 }

@@ -1,6 +1,10 @@
-//! Small helpers: time formatting, file kinds and MIME types.
+//! Small helpers: time formatting, random ids, file kinds and MIME types.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::OffsetDateTime;
 
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -18,25 +22,49 @@ pub fn unix_now_f64() -> f64 {
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC (the broker's timestamp format).
 pub fn utc_string(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    OffsetDateTime::from_unix_timestamp(secs as i64)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_default()
+}
+
+/// Milliseconds since the epoch.
+pub fn unix_now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 in UTC with milliseconds, `2026-12-01T03:35:13.428Z` (JavaScript's `toISOString`).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let fmt =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_default()
+}
+
+/// An RFC 3339 timestamp (any offset, optional fraction) as milliseconds since the epoch.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// `n` random lowercase hex digits (request and job ids).
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n.div_ceil(2)];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut b);
+    } else {
+        b.iter_mut().for_each(|x| *x = fastrand::u8(..));
+    }
+    let mut s = sandrun_protocol::hash::hex(&b);
+    s.truncate(n);
+    s
 }
 
 fn ext(name: &str) -> String {
@@ -107,6 +135,17 @@ mod tests {
         assert_eq!(utc_string(0), "1970-01-01 00:00:00");
         assert_eq!(utc_string(1_795_799_313), "2026-11-27 17:08:33");
         assert_eq!(utc_string(951_825_600), "2000-02-29 12:00:00");
+        assert_eq!(rfc3339_ms(1_795_799_313_428), "2026-11-27T17:08:33.428Z");
+        assert_eq!(
+            parse_rfc3339_ms("2026-11-27T17:08:33.428Z"),
+            Some(1_795_799_313_428)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2026-11-27T19:08:33+02:00"),
+            Some(1_795_799_313_000)
+        );
+        assert_eq!(parse_rfc3339_ms("2026-11-27 17:08:33"), None);
+        assert_eq!(random_hex(16).len(), 16);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A request as the server read it, the response a handler gives back, and the handler type.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -50,7 +51,7 @@ pub type UpgradeFn = Box<dyn FnOnce(TcpStream) -> Pin<Box<dyn Future<Output = ()
 
 pub struct Response {
     pub status: u16,
-    pub content_type: &'static str,
+    pub content_type: Cow<'static, str>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     /// Routed responses carry `Access-Control-Allow-Origin: *` in compat mode (default mode: all).
@@ -65,10 +66,10 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Self {
+    pub fn new(status: u16, content_type: impl Into<Cow<'static, str>>, body: Vec<u8>) -> Self {
         Response {
             status,
-            content_type,
+            content_type: content_type.into(),
             headers: Vec::new(),
             body,
             cors: true,

@@ -3,6 +3,8 @@
 //! WebSocket client), build tar.gz uploads and multipart bodies, verify signed results.
 #![allow(dead_code)]
 
+pub mod kubo;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
