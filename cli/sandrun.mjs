@@ -141,10 +141,6 @@ async function main(argv) {
   }
 }
 
-if (Number(process.versions.node.split('.')[0]) < 20) {
-  process.stderr.write(`sandrun needs Node.js 20 or later (this is ${process.version})\n`);
-  process.exit(EXIT.UNSUPPORTED);
-}
 const code = await main(process.argv.slice(2));
 // Exit explicitly (a pool's health timer or an idle socket must not keep the process alive),
 // once what was written has been flushed.
