@@ -13,6 +13,8 @@ mod manifest;
 mod multipart;
 mod pinning;
 mod pool;
+#[cfg(test)]
+mod property_tests;
 mod sandbox;
 mod util;
 mod worker;

@@ -93,7 +93,8 @@ pub async fn reader(mut rd: OwnedReadHalf, tx: mpsc::UnboundedSender<Incoming>) 
     }
 }
 
-fn parse_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
+/// One frame at the start of `b`: (opcode, unmasked payload, bytes used); None until complete.
+pub fn parse_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     if b.len() < 2 {
         return None;
     }
@@ -111,7 +112,7 @@ fn parse_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
         if b.len() < 10 {
             return None;
         }
-        len = u64::from_be_bytes(b[2..10].try_into().ok()?) as usize;
+        len = usize::try_from(u64::from_be_bytes(b[2..10].try_into().ok()?)).ok()?;
         pos = 10;
     }
     let mask = if masked {
@@ -124,7 +125,8 @@ fn parse_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
     } else {
         None
     };
-    if b.len() < pos + len {
+    // A length beyond the buffer waits for more (the reader gives up past 1 MiB).
+    if b.len() < pos.checked_add(len)? {
         return None;
     }
     let mut payload = b[pos..pos + len].to_vec();

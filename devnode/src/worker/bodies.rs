@@ -9,7 +9,7 @@ use sandrun_protocol::status::{OutputFile, WorkerMetadata};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::job::{Job, OutFile, Status};
+use super::job::{Job, JobState, OutFile, Status};
 use super::quota::Refusal;
 use super::store::Worker;
 use crate::http::{self, Response};
@@ -121,51 +121,72 @@ struct Metadata<'a> {
     cpu_signed: Option<String>,
 }
 
+impl<'a> StatusJson<'a> {
+    /// The body for `job` in state `st`; `status` is the word the worker shows for it.
+    pub fn new(
+        job: &'a Job,
+        st: &'a JobState,
+        status: &'static str,
+        queue_position: u64,
+        worker_id: Option<String>,
+        compat: bool,
+    ) -> Self {
+        let r = st.result.as_ref();
+        let mem = r.map(|r| r.memory_mb).unwrap_or(0);
+        StatusJson {
+            job_id: &job.id,
+            status,
+            queue_position,
+            execution_metadata: Metadata {
+                cpu_seconds: fixed2(r.map(|r| r.cpu).unwrap_or(0.0)),
+                memory_peak_bytes: mem.saturating_mul(1024 * 1024),
+                memory_peak_mb: mem,
+                // The real worker always says 0.
+                wall_time_ms: if compat {
+                    0
+                } else {
+                    r.map(|r| r.wall_ms).unwrap_or(0)
+                },
+                exit_code: r.map(|r| r.exit_code).unwrap_or(0),
+                environment: &job.environment,
+                interpreter: &job.interpreter,
+                cpu_signed: r.filter(|_| !compat).map(|r| r.cpu_str.clone()),
+            },
+            job_hash: &job.job_hash,
+            output_files: r
+                .map(|r| r.outputs.iter())
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let file = OutputFile {
+                        size_bytes: f.size,
+                        sha256: f.sha256.clone(),
+                        kind: util::file_kind(&f.path).to_string(),
+                    };
+                    (f.path.clone(), file)
+                })
+                .collect(),
+            worker_metadata: WorkerMetadata {
+                worker_id,
+                signature: r.and_then(|r| r.signature.clone()),
+            },
+        }
+    }
+}
+
 pub fn status(w: &Worker, job: &Job) -> Response {
     let queued = job.st.lock().unwrap().status == Status::Queued;
     let queue_position = if queued { w.queue_position(job) } else { 0 };
     let st = job.st.lock().unwrap();
-    let r = st.result.as_ref();
-    let mem = r.map(|r| r.memory_mb).unwrap_or(0);
-    let compat = w.cfg.compat;
-    let body = StatusJson {
-        job_id: &job.id,
-        status: w.status_word(st.status),
+    let word = w.status_word(st.status);
+    let body = StatusJson::new(
+        job,
+        &st,
+        word,
         queue_position,
-        execution_metadata: Metadata {
-            cpu_seconds: fixed2(r.map(|r| r.cpu).unwrap_or(0.0)),
-            memory_peak_bytes: mem * 1024 * 1024,
-            memory_peak_mb: mem,
-            // The real worker always says 0.
-            wall_time_ms: if compat {
-                0
-            } else {
-                r.map(|r| r.wall_ms).unwrap_or(0)
-            },
-            exit_code: r.map(|r| r.exit_code).unwrap_or(0),
-            environment: &job.environment,
-            interpreter: &job.interpreter,
-            cpu_signed: r.filter(|_| !compat).map(|r| r.cpu_str.clone()),
-        },
-        job_hash: &job.job_hash,
-        output_files: r
-            .map(|r| r.outputs.iter())
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                let file = OutputFile {
-                    size_bytes: f.size,
-                    sha256: f.sha256.clone(),
-                    kind: util::file_kind(&f.path).to_string(),
-                };
-                (f.path.clone(), file)
-            })
-            .collect(),
-        worker_metadata: WorkerMetadata {
-            worker_id: w.worker_id.clone(),
-            signature: r.and_then(|r| r.signature.clone()),
-        },
-    };
+        w.worker_id.clone(),
+        w.cfg.compat,
+    );
     reply(w, 200, &body, true)
 }
 

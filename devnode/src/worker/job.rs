@@ -42,12 +42,14 @@ pub enum Ev {
     Done,
 }
 
+#[derive(Debug)]
 pub struct OutFile {
     pub path: String,
     pub size: u64,
     pub sha256: String,
 }
 
+#[derive(Debug)]
 pub struct JobResult {
     pub exit_code: i64,
     pub cpu: f64,

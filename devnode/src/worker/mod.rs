@@ -5,12 +5,12 @@
 //! answers, `stream` the WebSocket log stream, `download` and `cancel` their endpoints; `routes`
 //! (default mode) and `compat_routes` (the real server's routing) tie them to paths.
 
-mod bodies;
+pub mod bodies;
 mod cancel;
 mod compat_routes;
 mod config;
 mod download;
-mod job;
+pub mod job;
 mod quota;
 mod routes;
 mod runner;
