@@ -1,14 +1,17 @@
-//! Sandrun SDK: a fluent, typed API to Sandrun workers, compiled to WebAssembly for browsers and
-//! Node.js. The modules follow a job's path:
+//! Sandrun SDK: a fluent, typed API to Sandrun workers and the Sandrun marketplace, compiled to
+//! WebAssembly for browsers and Node.js. Layers, each depending only on those below it
+//! (`docs/architecture.md` has the picture):
 //!
-//! `builder` (JobBuilder) → `spec` (the job as data, validation) → `package` (tar.gz, manifest,
-//! job hash) → `transport` (HTTP and log stream through the host platform) → `execution` (status,
-//! logs, downloads) → `verify` (hash, Ed25519 signature, outputs).
+//! - `sandrun-protocol` (crate `protocol/`): the wire protocol's pure parts, shared with the dev
+//!   node;
+//! - `core`: configuration, the job as data, packaging, transport, worker actions, executions and
+//!   their verification, and the extension points above it;
+//! - `ext` (feature `full`): plugins and middleware, pools, k-of-n consensus, the node-operator
+//!   agent;
+//! - `entries`: what each npm entry exports beyond the layers (`@sandrun/sdk` is the core build,
+//!   `@sandrun/sdk/full` the full one).
 //!
-//! Feature `full` (default) adds plugins and middleware (`plugins`), pools, k-of-n consensus
-//! and nodes (`pool`, `consensus`, `node`); without it the build is the core SDK (npm
-//! `@sandrun/sdk`; the full build is `@sandrun/sdk/full`).
-//!
+//! Cargo features choose which layers are compiled; no file of a layer has a `cfg(feature)`.
 //! No panic may cross into JS: failures are `SdkError`s, which become instances of the JS error
 //! classes (`js/errors.js`).
 
@@ -18,26 +21,14 @@
 #![allow(clippy::result_large_err)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
-pub mod builder;
-pub mod client;
-pub mod config;
+pub mod core;
+mod entries;
 #[cfg(feature = "full")]
-pub mod consensus;
-pub mod convert;
-pub mod error;
-pub mod execution;
-#[cfg(feature = "full")]
-pub mod node;
-pub mod package;
-pub mod platform;
-#[cfg(feature = "full")]
-pub mod plugins;
-#[cfg(feature = "full")]
-pub mod pool;
-pub mod spec;
-pub mod transport;
-pub mod verify;
+pub mod ext;
 
-pub use builder::JobBuilder;
-pub use client::Sandrun;
-pub use execution::{JobExecution, LogStream};
+pub use core::boundary::platform;
+pub use core::builder::JobBuilder;
+pub use core::execution::{JobExecution, LogStream};
+pub use core::sandrun::Sandrun;
+#[cfg(feature = "full")]
+pub use ext::plugins;

@@ -7,7 +7,6 @@
 //! until complete.
 
 use sandrun_protocol::stream::{classify, Done, StreamMessage};
-use sandrun_protocol::text::recover_bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -63,10 +62,10 @@ impl Assembler {
 
     /// The complete output (from `/logs`: JSON-decoded strings, `bytewise` if the body was
     /// escaped byte by byte, see `sandrun_protocol::text::is_bytewise`).
-    pub fn full(&mut self, stdout: &str, stderr: &str, bytewise: bool) -> Vec<String> {
+    pub fn full(&mut self, stdout: &[u8], stderr: &[u8]) -> Vec<String> {
         self.restart();
-        let mut out = self.bytes(Source::Stdout, &recover_bytes(stdout, bytewise));
-        out.extend(self.bytes(Source::Stderr, &recover_bytes(stderr, bytewise)));
+        let mut out = self.bytes(Source::Stdout, stdout);
+        out.extend(self.bytes(Source::Stderr, stderr));
         out.extend(self.flush());
         out
     }
@@ -169,10 +168,9 @@ mod tests {
     fn logs_fallback_gives_only_the_rest() {
         let mut a = Assembler::default();
         let mut text: String = a.frame(b"hello ").concat();
-        // /logs as the real worker sends it: every byte >= 0x80 escaped on its own.
-        text += &a
-            .full("hello h\u{00c3}\u{00a9}llo\n", "err\n", true)
-            .concat();
+        // /logs as the real worker sends it (every byte >= 0x80 escaped on its own), recovered.
+        let stdout = sandrun_protocol::text::recover_bytes("hello h\u{00c3}\u{00a9}llo\n", true);
+        text += &a.full(&stdout, b"err\n").concat();
         assert_eq!(text, "hello héllo\nerr\n");
     }
 

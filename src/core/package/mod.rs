@@ -69,7 +69,7 @@ mod tests {
         let mut files = SortedMap::new();
         files.insert(
             "main.py".into(),
-            include_bytes!("../../protocol/fixtures/signed-job/main.py").to_vec(),
+            include_bytes!("../../../protocol/fixtures/signed-job/main.py").to_vec(),
         );
         files.insert("data/input.csv".into(), b"a,b\n1,2\n".to_vec());
         let manifest = Manifest {

@@ -1,0 +1,153 @@
+//! `Sandrun`: the client JS holds. Makes job builders, re-attaches to jobs, reports health.
+//! Extensions add methods of their own (`use`, `pool`, `node`, …).
+
+use super::actions;
+use super::boundary::error::{Result, SdkError};
+use super::boundary::js::ToJs;
+use super::boundary::promise::promise;
+use super::boundary::reader::FromJs;
+use super::builder::JobBuilder;
+use super::client::Client;
+use super::config::SandrunConfig;
+use super::execution::{JobExecution, WorkerExecution};
+use super::extension::Extensions;
+use super::transport::CallOpts;
+use js_sys::Promise;
+use sandrun_protocol::map::SortedMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub struct Sandrun {
+    client: Rc<Client>,
+    /// Extensions every job of this client starts with (the client's plugins).
+    defaults: Extensions,
+}
+
+/// `health()`'s answer.
+#[derive(Debug, Clone, sandrun_derive::ToJs)]
+pub struct Health {
+    pub endpoint: String,
+    /// `healthy` when the worker answered; `degraded` when an optional service is down.
+    pub status: String,
+    /// The worker's public key (base64), `null` for an anonymous worker.
+    pub worker_id: Option<String>,
+    /// The worker is among `trustedWorkers` (`null` when none are configured).
+    pub trusted: Option<bool>,
+    /// Optional services: `stream` (the live log socket; logs fall back to polling without it),
+    /// `up` or `down`. When one is down, `status` is `degraded` instead of failing.
+    #[js(ts = "Record<string, 'up' | 'down'>")]
+    pub services: SortedMap<String>,
+}
+
+impl Sandrun {
+    pub fn new(client: Rc<Client>, defaults: Extensions) -> Sandrun {
+        Sandrun { client, defaults }
+    }
+
+    pub fn from_config(config: SandrunConfig) -> Result<Sandrun> {
+        let client = Client::new(config.resolve()?);
+        Ok(Sandrun::new(Rc::new(client), Rc::from(Vec::new())))
+    }
+
+    pub fn client(&self) -> &Rc<Client> {
+        &self.client
+    }
+
+    pub fn defaults(&self) -> &Extensions {
+        &self.defaults
+    }
+
+    async fn health_inner(client: Rc<Client>) -> Result<Health> {
+        let body = actions::health::health(&client.http, &CallOpts::default()).await?;
+        let keys = &client.config.trusted_workers;
+        let trusted = (!keys.is_empty()).then(|| {
+            body.worker_id
+                .as_ref()
+                .map(|k| keys.contains(k))
+                .unwrap_or(false)
+        });
+        let mut services = SortedMap::new();
+        let mut status = body.status;
+        if client.config.stream_logs {
+            // The real worker answers a stream for an unknown job with an error message, so
+            // opening one for `health` tells whether its WebSocket works without starting a job.
+            let up = match actions::stream::open(&client.http, "health", &CallOpts::default()).await
+            {
+                Ok(s) => {
+                    s.close();
+                    true
+                }
+                Err(_) => false,
+            };
+            if !up && status == "healthy" {
+                status = "degraded".into();
+            }
+            services.insert("stream".into(), if up { "up" } else { "down" }.to_string());
+        }
+        Ok(Health {
+            endpoint: client.config.endpoint.clone(),
+            status,
+            services,
+            worker_id: body.worker_id,
+            trusted,
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl Sandrun {
+    /// Makes a client. Contacts nothing: bad config fails here, unreachable servers on first use.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Sandrun>")]
+    pub fn create(
+        #[wasm_bindgen(unchecked_optional_param_type = "SandrunConfig")] config: Option<JsValue>,
+    ) -> Promise {
+        let made = SandrunConfig::from_js(&config.unwrap_or(JsValue::UNDEFINED))
+            .map_err(|e| e.op("create"))
+            .and_then(Sandrun::from_config);
+        match made {
+            Ok(s) => Promise::resolve(&JsValue::from(s)),
+            Err(e) => Promise::reject(&e.into_js()),
+        }
+    }
+
+    /// Runs what extensions do when a client ends (plugins' `onDestroy`, awaited in hook order).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn destroy(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move {
+            if let Some(h) = &client.hooks {
+                h.destroy().await?;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// A new, empty job builder.
+    pub fn job(&self) -> JobBuilder {
+        JobBuilder::new(self.client.clone(), self.defaults.clone())
+    }
+
+    /// Re-attaches to a job by id (after a page reload, say). Its job hash is not known locally,
+    /// so `verify()` checks the signature and outputs but cannot compare the hash.
+    pub fn execution(&self, id: String) -> std::result::Result<JobExecution, JsValue> {
+        if !actions::is_job_id(&id) {
+            return Err(SdkError::field("id", format!("{id:?} is not a job id")).into_js());
+        }
+        let exec = WorkerExecution::new(self.client.clone(), id, None, None, None);
+        Ok(JobExecution::new(exec))
+    }
+
+    /// The validated configuration, defaults applied.
+    #[wasm_bindgen(getter, unchecked_return_type = "ResolvedConfig")]
+    pub fn config(&self) -> JsValue {
+        self.client.config.to_js()
+    }
+
+    /// Asks the worker's `/health` (and whether its log stream opens).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Health>")]
+    pub fn health(&self) -> Promise {
+        let client = self.client.clone();
+        promise(async move { Ok(Sandrun::health_inner(client).await?.to_js()) })
+    }
+}
