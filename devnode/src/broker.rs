@@ -35,16 +35,9 @@ fn ts(v: Option<f64>) -> Value {
 
 impl Broker {
     pub fn open(path: &Path, heartbeat_timeout: Duration) -> Result<Arc<Broker>, String> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            }
-        }
-        let db = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=NORMAL;
-             CREATE TABLE IF NOT EXISTS nodes (
+        let db = crate::sqlite::open(
+            path,
+            "CREATE TABLE IF NOT EXISTS nodes (
                 id TEXT PRIMARY KEY, endpoint TEXT NOT NULL, capabilities TEXT NOT NULL,
                 active INTEGER NOT NULL DEFAULT 1, jobs_completed INTEGER NOT NULL DEFAULT 0,
                 jobs_failed INTEGER NOT NULL DEFAULT 0, last_heartbeat REAL NOT NULL);
@@ -52,8 +45,7 @@ impl Broker {
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, code TEXT NOT NULL,
                 interpreter TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL, node_id TEXT,
                 created_at REAL NOT NULL, completed_at REAL, output TEXT, error TEXT, exit_code INTEGER);",
-        )
-        .map_err(|e| format!("cannot initialise {}: {e}", path.display()))?;
+        )?;
         let b = Arc::new(Broker {
             db: Mutex::new(db),
             heartbeat_timeout: heartbeat_timeout.as_secs_f64(),

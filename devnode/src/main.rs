@@ -16,6 +16,7 @@ mod pool;
 #[cfg(test)]
 mod property_tests;
 mod sandbox;
+mod sqlite;
 mod util;
 mod worker;
 mod ws;

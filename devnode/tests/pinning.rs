@@ -50,18 +50,15 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> R
             .header("Content-Type", "application/json")
             .send(v.to_string().as_bytes()),
         None => req.send_empty(),
-    }
-    .expect("request to the pinning service");
-    let mut r = r;
-    Resp {
-        status: r.status().as_u16(),
-        headers: r
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect(),
-        body: r.body_mut().read_to_vec().unwrap_or_default(),
-    }
+    };
+    from_ureq(r.expect("request to the pinning service"))
+}
+
+/// `POST /pins` of `pin`: the new request's id.
+fn post_pin(pins: &str, pin: &Value) -> String {
+    let r = call("POST", pins, Some(TOKEN), Some(pin));
+    assert_eq!(r.status, 202, "{}", r.text());
+    r.json()["requestid"].as_str().unwrap().to_string()
 }
 
 fn wait_status(url: &str, id: &str) -> Value {
@@ -111,13 +108,7 @@ fn pins_on_kubo_with_the_specs_filters_tokens_replace_and_delete() {
 
     // A CID Kubo cannot find fails, with Kubo's reason, and is not pinned.
     let missing = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyka";
-    let r = call(
-        "POST",
-        &pins,
-        Some(TOKEN),
-        Some(&json!({"cid": missing, "name": "missing"})),
-    );
-    let idm = r.json()["requestid"].as_str().unwrap().to_string();
+    let idm = post_pin(&pins, &json!({"cid": missing, "name": "missing"}));
     let failed = wait_status(&url, &idm);
     assert_eq!(failed["status"], "failed");
     assert!(
@@ -130,13 +121,7 @@ fn pins_on_kubo_with_the_specs_filters_tokens_replace_and_delete() {
     assert_eq!(kubo.pinned(), vec![c1.clone()]);
 
     // A second request for the same CID shares Kubo's pin.
-    let r = call(
-        "POST",
-        &pins,
-        Some(TOKEN),
-        Some(&json!({"cid": c1, "name": "again"})),
-    );
-    let id1b = r.json()["requestid"].as_str().unwrap().to_string();
+    let id1b = post_pin(&pins, &json!({"cid": c1, "name": "again"}));
     assert_ne!(id1b, id1, "every request gets its own id");
     wait_status(&url, &id1b);
 
@@ -251,21 +236,13 @@ fn pins_on_kubo_with_the_specs_filters_tokens_replace_and_delete() {
     });
 
     // CORS: a browser's preflight for an authorised request.
-    let r = raw(
+    let r = preflight(
         &node.addr("pinning"),
-        b"OPTIONS /pins HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://localhost:5173\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization,content-type\r\n\r\n",
-    )
-    .unwrap();
-    assert_eq!(r.status, 204);
-    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("*"));
-    assert!(r
-        .header("Access-Control-Allow-Methods")
-        .unwrap()
-        .contains("DELETE"));
-    assert!(r
-        .header("Access-Control-Allow-Headers")
-        .unwrap()
-        .contains("authorization"));
+        "/pins",
+        "POST",
+        "authorization,content-type",
+    );
+    assert_preflight(&r, "authorization,content-type");
 
     // A restart loses nothing.
     node.stop();
@@ -451,11 +428,12 @@ fn answers_like_the_specs_mock_service() {
         );
     }
     let preflight = both(&|u| {
-        raw(
+        preflight(
             u.trim_start_matches("http://"),
-            b"OPTIONS /pins HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: http://localhost:5173\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization,content-type\r\n\r\n",
+            "/pins",
+            "POST",
+            "authorization,content-type",
         )
-        .unwrap()
     });
     for r in &preflight {
         assert_eq!(r.status, 204);

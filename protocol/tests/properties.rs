@@ -30,6 +30,24 @@ fn pattern() -> impl Strategy<Value = String> {
         .prop_filter("non-empty", |p| !p.is_empty())
 }
 
+type ManifestParts = (
+    String,
+    Option<String>,
+    Option<String>,
+    Vec<String>,
+    Vec<String>,
+);
+
+fn manifest((entrypoint, interpreter, environment, args, outputs): ManifestParts) -> Manifest {
+    Manifest {
+        entrypoint,
+        interpreter,
+        environment,
+        args,
+        outputs,
+    }
+}
+
 fn valid_manifest() -> impl Strategy<Value = Manifest> {
     let name = || proptest::option::of("[A-Za-z0-9._+/-]{1,12}");
     (
@@ -39,15 +57,7 @@ fn valid_manifest() -> impl Strategy<Value = Manifest> {
         proptest::collection::vec(plain(12), 0..5),
         proptest::collection::vec(pattern(), 0..4),
     )
-        .prop_map(
-            |(entrypoint, interpreter, environment, args, outputs)| Manifest {
-                entrypoint,
-                interpreter,
-                environment,
-                args,
-                outputs,
-            },
-        )
+        .prop_map(manifest)
 }
 
 fn any_manifest() -> impl Strategy<Value = Manifest> {
@@ -59,15 +69,7 @@ fn any_manifest() -> impl Strategy<Value = Manifest> {
         proptest::collection::vec(s(), 0..4),
         proptest::collection::vec(s(), 0..4),
     )
-        .prop_map(
-            |(entrypoint, interpreter, environment, args, outputs)| Manifest {
-                entrypoint,
-                interpreter,
-                environment,
-                args,
-                outputs,
-            },
-        )
+        .prop_map(manifest)
 }
 
 fn status_body() -> impl Strategy<Value = StatusBody> {

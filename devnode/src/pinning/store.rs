@@ -97,21 +97,15 @@ fn text(e: rusqlite::Error) -> String {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store, String> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        let db = Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=NORMAL;
-             CREATE TABLE IF NOT EXISTS pins (
+        let db = crate::sqlite::open(
+            path,
+            "CREATE TABLE IF NOT EXISTS pins (
                 requestid TEXT PRIMARY KEY, owner TEXT NOT NULL, cid TEXT NOT NULL, name TEXT,
                 origins TEXT, meta TEXT, status TEXT NOT NULL, created INTEGER NOT NULL UNIQUE,
                 details TEXT, replaces TEXT);
              CREATE INDEX IF NOT EXISTS pins_by_owner ON pins (owner, created);
              CREATE INDEX IF NOT EXISTS pins_by_cid ON pins (cid);",
-        )
-        .map_err(|e| format!("cannot initialise {}: {e}", path.display()))?;
+        )?;
         let last: i64 = db
             .query_row("SELECT COALESCE(MAX(created), 0) FROM pins", [], |r| {
                 r.get(0)

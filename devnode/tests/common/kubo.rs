@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{agent, multipart, tempdir, Part, TempDir};
+use super::{agent, multipart, stop_child, tempdir, Part, TempDir};
 
 /// The Kubo binary: `scripts/kubo.sh bin` (`$IPFS_BIN`, else where the project's setup installs
 /// it), else `ipfs` on PATH.
@@ -162,18 +162,7 @@ impl Kubo {
 
 impl Drop for Kubo {
     fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child);
     }
 }
 

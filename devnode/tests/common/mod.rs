@@ -102,19 +102,24 @@ impl Node {
     }
 
     pub fn stop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child);
     }
+}
+
+/// SIGTERM, up to 5 s to exit, then SIGKILL.
+pub fn stop_child(child: &mut Child) {
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 impl Drop for Node {
@@ -271,7 +276,7 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-fn from_ureq(mut r: ureq::http::Response<ureq::Body>) -> Resp {
+pub fn from_ureq(mut r: ureq::http::Response<ureq::Body>) -> Resp {
     let status = r.status().as_u16();
     let headers = r
         .headers()
@@ -349,6 +354,26 @@ pub fn parse_resp(buf: &[u8]) -> Option<Resp> {
         headers,
         body: buf[end + 4..].to_vec(),
     })
+}
+
+/// A browser's CORS preflight for `method` with `headers` (as `Access-Control-Request-Headers`).
+pub fn preflight(addr: &str, path: &str, method: &str, headers: &str) -> Resp {
+    raw(
+        addr,
+        format!("OPTIONS {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://localhost:5173\r\nAccess-Control-Request-Method: {method}\r\nAccess-Control-Request-Headers: {headers}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap()
+}
+
+/// A preflight answered as a browser needs: 204, any origin, the methods, the headers asked for.
+pub fn assert_preflight(r: &Resp, headers: &str) {
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("*"));
+    assert!(r
+        .header("Access-Control-Allow-Methods")
+        .unwrap()
+        .contains("DELETE"));
+    assert_eq!(r.header("Access-Control-Allow-Headers"), Some(headers));
 }
 
 /// A GET with canonical header names on a fresh connection.
