@@ -133,8 +133,9 @@ mod tests {
 
     #[test]
     fn every_abi_event_is_listed_once() {
-        let abi: Vec<String> = M::abi::events().into_keys().collect();
-        let mut listed: Vec<String> = EVENTS.iter().map(|(n, _)| n.to_string()).collect();
+        let mut abi: Vec<&str> = crate::revert::EVENT_NAMES.to_vec();
+        abi.sort();
+        let mut listed: Vec<&str> = EVENTS.iter().map(|(n, _)| *n).collect();
         listed.sort();
         assert_eq!(listed, abi);
         assert_eq!(

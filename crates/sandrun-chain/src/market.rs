@@ -15,7 +15,6 @@ use core::fmt;
 #[allow(clippy::too_many_arguments)]
 mod generated {
     alloy_sol_types::sol!(
-        #[sol(abi)]
         #[derive(Debug, PartialEq, Eq)]
         SandrunMarket,
         "../../contracts/out/SandrunMarket.json"

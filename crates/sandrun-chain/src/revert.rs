@@ -6,6 +6,16 @@ use alloy_primitives::{hex, Address, Bytes, I256, U256};
 use alloy_sol_types::{SolError, SolInterface};
 use core::fmt;
 
+/// A custom error of the contract as its ABI describes it.
+pub(crate) struct ErrorInfo {
+    pub selector: [u8; 4],
+    pub name: &'static str,
+    /// (name, Solidity type) of each parameter
+    pub params: &'static [(&'static str, &'static str)],
+}
+
+include!(concat!(env!("OUT_DIR"), "/abi_tables.rs"));
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevertArg {
     pub name: String,
@@ -59,23 +69,20 @@ pub fn decode_revert(data: &[u8]) -> Option<RevertError> {
             vec![arg("code", "uint256", code.to_string())],
         )
     } else {
-        // The typed decode checks the data against the error's shape; the ABI (from the same
-        // artifact, via #[sol(abi)]) gives the parameters' names and types.
+        // The typed decode (sol!) checks the data against the error's shape; the table (build.rs,
+        // from the same artifact) gives the parameters' names and types.
         SandrunMarket::SandrunMarketErrors::abi_decode(data).ok()?;
-        let error = SandrunMarket::abi::errors()
-            .into_values()
-            .flatten()
-            .find(|e| e.selector() == selector)?;
+        let error = ERRORS.iter().find(|e| e.selector == selector)?;
         let args = error
-            .inputs
+            .params
             .iter()
             .enumerate()
-            .map(|(i, p)| {
+            .map(|(i, (name, ty))| {
                 let word = &data[4 + 32 * i..4 + 32 * (i + 1)];
-                arg(&p.name, &p.ty, format_static(&p.ty, word))
+                arg(name, ty, format_static(ty, word))
             })
             .collect();
-        (error.name, args)
+        (error.name.to_string(), args)
     };
     Some(RevertError {
         name,
@@ -111,10 +118,18 @@ mod tests {
     use alloy_sol_types::SolError;
 
     #[test]
-    fn every_custom_error_has_only_static_parameters() {
-        for error in SandrunMarket::abi::errors().into_values().flatten() {
-            for p in &error.inputs {
-                let ty = p.ty.as_str();
+    fn the_table_has_every_custom_error_with_only_static_parameters() {
+        assert_eq!(
+            ERRORS.len(),
+            SandrunMarket::SandrunMarketErrors::SELECTORS.len()
+        );
+        for error in ERRORS {
+            assert!(
+                SandrunMarket::SandrunMarketErrors::valid_selector(error.selector),
+                "{}",
+                error.name
+            );
+            for &(name, ty) in error.params {
                 let fixed_bytes = ty.strip_prefix("bytes").is_some_and(|n| !n.is_empty());
                 assert!(
                     ty == "address"
@@ -122,9 +137,8 @@ mod tests {
                         || ty.starts_with("uint")
                         || ty.starts_with("int")
                         || fixed_bytes,
-                    "{}: parameter {} of type {ty} needs a dynamic decoder",
-                    error.name,
-                    p.name
+                    "{}: parameter {name} of type {ty} needs a dynamic decoder",
+                    error.name
                 );
             }
         }

@@ -116,7 +116,8 @@ impl Anvil {
         hex_u256(&self.rpc(method, params))
     }
 
-    /// Sends a raw transaction and, with automine, returns its receipt.
+    /// Sends a raw transaction and waits for its receipt (automine mines it at once, but the
+    /// receipt can trail the hash by a moment).
     fn send_raw(&self, signed: &SignedTx) -> Value {
         let hash = self.rpc("eth_sendRawTransaction", json!([signed.raw.to_string()]));
         assert_eq!(
@@ -124,7 +125,17 @@ impl Anvil {
             signed.hash.to_string(),
             "the chain's hash is ours"
         );
-        self.receipt(signed.hash).expect("mined")
+        let start = Instant::now();
+        loop {
+            if let Some(receipt) = self.receipt(signed.hash) {
+                return receipt;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "not mined in 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn receipt(&self, hash: B256) -> Option<Value> {

@@ -67,7 +67,7 @@ fn transactions_signed_like_viem() {
 #[test]
 fn reverts_decoded_like_viem() {
     let vectors = rows("reverts.tsv");
-    let custom = sandrun_chain::market::SandrunMarket::abi::errors().len();
+    let custom = sandrun_chain::market::SandrunMarket::SandrunMarketErrors::SELECTORS.len();
     assert_eq!(
         vectors.len(),
         custom + 2,
