@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sandrun_protocol::ids::is_job_id;
 use serde_json::{json, Value};
 
 use crate::http::{self, Request, Response};
@@ -260,7 +261,12 @@ async fn submit(p: Arc<Pool>, req: Request) -> Response {
             .as_ref()
             .ok()
             .and_then(|r| serde_json::from_slice(&r.body).ok());
-        match (&r, v.as_ref().and_then(|v| v["job_id"].as_str())) {
+        // The worker's id goes into the paths the pool asks it later: only a well-formed one.
+        let wjid = v
+            .as_ref()
+            .and_then(|v| v["job_id"].as_str())
+            .filter(|id| is_job_id(id));
+        match (&r, wjid) {
             (Ok(resp), Some(wjid)) if resp.status == 200 => {
                 let id = format!("pool-{}", util::random_hex(16));
                 p.jobs.lock().unwrap().insert(
