@@ -68,10 +68,11 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export GOFLAGS=-mod=mod
 dir=$("$GO" mod download -json "github.com/ipfs/kubo@v$version" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
 cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
+# (`&&`, not `set -e`: bash ignores -e inside a command whose status `||` tests.)
 (
-  cd "$work/src"
-  "$GO" mod edit -dropreplace=github.com/libp2p/go-libp2p
-  "$GO" get -q "github.com/libp2p/go-libp2p@$LIBP2P"
+  cd "$work/src" &&
+  "$GO" mod edit -dropreplace=github.com/libp2p/go-libp2p &&
+  "$GO" get "github.com/libp2p/go-libp2p@$LIBP2P" &&
   "$GO" build -trimpath -o "$work/ipfs" ./cmd/ipfs
 ) >"$work/build.log" 2>&1 || { echo "setup: the Kubo build failed:" >&2; tail -n 30 "$work/build.log" >&2; exit 1; }
 mkdir -p "$(dirname "$bin")"

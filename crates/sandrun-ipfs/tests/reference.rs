@@ -126,9 +126,16 @@ fn three_mb_unique_v1_dag_shape() {
         .all(|b| b.data().len() == 262_144 && b.cid().codec() == sandrun_ipfs::RAW));
 }
 
+/// Files of a wrapped directory, then its CID and size for v0 and for v1.
+type DirRow = (
+    &'static [(&'static str, fn() -> Vec<u8>)],
+    (&'static str, u64),
+    (&'static str, u64),
+);
+
 #[test]
 fn wrap_with_directory_rows() {
-    let rows: [(&[(&str, fn() -> Vec<u8>)], (&str, u64), (&str, u64)); 2] = [
+    let rows: [DirRow; 2] = [
         (
             &[("hello.txt", hello)],
             ("QmTs2Dj6d7Kw8PTQB89eD1CqrDm2cdJDU8TsWF6VVLVa3y", 77),

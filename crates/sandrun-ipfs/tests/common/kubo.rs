@@ -18,8 +18,12 @@ pub struct Kubo {
 
 static SHARED: Mutex<Weak<Kubo>> = Mutex::new(Weak::new());
 
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/kubo.sh")
+    repo_root().join("scripts/kubo.sh")
 }
 
 fn free_port() -> u16 {
