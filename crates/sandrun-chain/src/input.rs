@@ -88,19 +88,25 @@ pub fn hex_bytes(field: &str, s: &str) -> Result<Vec<u8>, InputError> {
     alloy_primitives::hex::decode(digits).map_err(|_| err(field, Problem::NotHex))
 }
 
-/// An address: all lower- or all upper-case hex is taken as is; mixed case must carry a valid
-/// EIP-55 checksum (a typo in a checksummed address is caught instead of sending funds away).
-pub fn address(field: &str, s: &str) -> Result<Address, InputError> {
+/// `0x`-prefixed hex of exactly `expected` bytes.
+fn hex_of_len(field: &str, s: &str, expected: usize) -> Result<Vec<u8>, InputError> {
     let bytes = hex_bytes(field, s)?;
-    if bytes.len() != 20 {
+    if bytes.len() != expected {
         return Err(err(
             field,
             Problem::WrongLength {
-                expected: 20,
+                expected,
                 got: bytes.len(),
             },
         ));
     }
+    Ok(bytes)
+}
+
+/// An address: all lower- or all upper-case hex is taken as is; mixed case must carry a valid
+/// EIP-55 checksum (a typo in a checksummed address is caught instead of sending funds away).
+pub fn address(field: &str, s: &str) -> Result<Address, InputError> {
+    let bytes = hex_of_len(field, s, 20)?;
     let digits = &s[2..];
     let mixed = digits.bytes().any(|b| b.is_ascii_lowercase())
         && digits.bytes().any(|b| b.is_ascii_uppercase());
@@ -112,17 +118,7 @@ pub fn address(field: &str, s: &str) -> Result<Address, InputError> {
 
 /// A 32-byte hash (job hash, result hash, worker key as hex).
 pub fn bytes32(field: &str, s: &str) -> Result<B256, InputError> {
-    let bytes = hex_bytes(field, s)?;
-    if bytes.len() != 32 {
-        return Err(err(
-            field,
-            Problem::WrongLength {
-                expected: 32,
-                got: bytes.len(),
-            },
-        ));
-    }
-    Ok(B256::from_slice(&bytes))
+    Ok(B256::from_slice(&hex_of_len(field, s, 32)?))
 }
 
 /// A 32-byte value that must not be zero (the contract refuses a zero job hash or worker key).

@@ -212,16 +212,21 @@ fn eip1559(
     })
 }
 
-#[test]
-fn rust_signed_transactions_run_the_market_on_anvil() {
-    let anvil = start_anvil();
-    // a key anvil does not manage: only its signature can move its funds
-    let signer = LocalSigner::from_bytes(&keccak256("sandrun-chain anvil test key").0).unwrap();
+/// A key anvil does not manage (only its signatures can move its funds), given 100 ether.
+fn funded_signer(anvil: &Anvil, seed: &str) -> (LocalSigner, Address) {
+    let signer = LocalSigner::from_bytes(&keccak256(seed).0).unwrap();
     let me = signer.address();
     anvil.rpc(
         "anvil_setBalance",
         json!([me.to_string(), "0x56bc75e2d63100000"]),
-    ); // 100 ether
+    );
+    (signer, me)
+}
+
+#[test]
+fn rust_signed_transactions_run_the_market_on_anvil() {
+    let anvil = start_anvil();
+    let (signer, me) = funded_signer(&anvil, "sandrun-chain anvil test key");
 
     // deploy the committed artifact
     let ether = U256::from(10u64).pow(U256::from(18));
@@ -340,12 +345,7 @@ fn rust_signed_transactions_run_the_market_on_anvil() {
 #[test]
 fn a_replacement_mined_under_another_hash_is_classified() {
     let anvil = start_anvil();
-    let signer = LocalSigner::from_bytes(&keccak256("sandrun-chain replacement key").0).unwrap();
-    let me = signer.address();
-    anvil.rpc(
-        "anvil_setBalance",
-        json!([me.to_string(), "0x56bc75e2d63100000"]),
-    );
+    let (signer, me) = funded_signer(&anvil, "sandrun-chain replacement key");
     anvil.rpc("evm_setAutomine", json!([false]));
 
     let to = Address::repeat_byte(0x99);
