@@ -120,8 +120,14 @@ function sleep(ms, signal) {
   });
 }
 
-export function browserPlatform() {
-  return { request, openStream, sleep, makeError };
+/** gzip through the platform's CompressionStream (browsers, Node 18+): no compressor in the wasm. */
+async function gzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-export { sleep, abortError, timeoutError };
+export function browserPlatform() {
+  return { request, openStream, sleep, gzip, makeError };
+}
+
+export { sleep, gzip, abortError, timeoutError };

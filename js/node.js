@@ -1,15 +1,14 @@
 // Node.js platform. HTTP goes through node:http with canonical header names and a fresh
 // connection per request: the real Sandrun worker matches header names case-sensitively (Node's
 // fetch lowercases them) and closes every connection without saying so (a keep-alive pool then
-// reuses a dead socket). The log stream is a small WebSocket client over an node:http upgrade,
-// for the same header-case reason and because Node 20 has no global WebSocket.
+// reuses a dead socket). The log stream goes over the `ws` package, for the same header-case
+// reason and because Node 20 has no global WebSocket.
 import http from 'node:http';
 import https from 'node:https';
-import { randomBytes, createHash } from 'node:crypto';
 import { readdir, readFile, mkdir, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { makeError } from './errors.js';
-import { sleep, abortError, timeoutError, socketReader } from './browser.js';
+import { sleep, gzip, abortError, timeoutError, socketReader } from './browser.js';
 
 const CHUNK = 64 * 1024;
 
@@ -71,78 +70,29 @@ function request({ method, url, headers = [], body, timeoutMs, signal, onProgres
   });
 }
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-function maskedFrame(opcode, payload = Buffer.alloc(0)) {
-  const mask = randomBytes(4);
-  const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len]) : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 255]);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
-  return Buffer.concat([head, mask, body]);
-}
-
-function openStream(url) {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const lib = u.protocol === 'wss:' ? https : http;
-    const key = randomBytes(16).toString('base64');
-    const req = lib.request({
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port || undefined,
-      path: u.pathname + u.search,
-      agent: false,
-      headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Key': key, 'Sec-WebSocket-Version': '13' },
+/**
+ * The log stream over the `ws` package (given by the entry, so that this file has no bare
+ * import): it sends canonical header names (`Upgrade`, `Connection`, `Sec-WebSocket-Key`), which
+ * the real worker matches case-sensitively. No extensions (the worker takes none), and no UTF-8
+ * check on text frames: a job may print invalid UTF-8, which the worker sends as it is; the SDK
+ * reads frames as bytes.
+ */
+function streamOpener(WebSocket) {
+  return (url) => new Promise((resolve, reject) => {
+    if (!WebSocket) { reject(new Error('no WebSocket client: nodePlatform() needs { WebSocket } (the ws package)')); return; }
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    // close() would wait for the server's close frame, which the real worker never sends.
+    const r = socketReader({ close() { ws.terminate(); } });
+    let opened = false;
+    ws.on('open', () => { opened = true; resolve(r.reader); });
+    ws.on('message', (data) => r.push(data));
+    ws.on('unexpected-response', (_req, res) => {
+      res.resume();
+      reject(new Error(`the server answered the stream request with ${res.statusCode}`));
+      ws.terminate();
     });
-    req.on('error', reject);
-    req.on('response', (res) => { res.resume(); reject(new Error(`the server answered the stream request with ${res.statusCode}`)); });
-    req.on('upgrade', (res, socket, head) => {
-      const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-      if (res.headers['sec-websocket-accept'] !== accept) {
-        socket.destroy();
-        reject(new Error('the server answered the WebSocket handshake wrongly'));
-        return;
-      }
-      const r = socketReader({ close() {
-        if (!socket.destroyed) socket.end(maskedFrame(0x8));
-        socket.destroy();
-      } });
-      let buf = head && head.length ? Buffer.from(head) : Buffer.alloc(0);
-      let fragments = [];
-      const parse = () => {
-        for (;;) {
-          if (buf.length < 2) return;
-          const fin = (buf[0] & 0x80) !== 0;
-          const opcode = buf[0] & 0x0f;
-          const masked = (buf[1] & 0x80) !== 0;
-          let len = buf[1] & 0x7f;
-          let off = 2;
-          if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
-          else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10; }
-          const maskKey = masked ? buf.subarray(off, off + 4) : null;
-          if (masked) off += 4;
-          if (buf.length < off + len) return;
-          const payload = Buffer.from(buf.subarray(off, off + len));
-          if (maskKey) for (let i = 0; i < payload.length; i++) payload[i] ^= maskKey[i & 3];
-          buf = buf.subarray(off + len);
-          if (opcode === 0x8) { r.end(null); socket.end(); return; }
-          if (opcode === 0x9) { socket.write(maskedFrame(0xA, payload)); continue; }
-          if (opcode === 0xA) continue;
-          fragments.push(payload);
-          if (fin) {
-            r.push(new Uint8Array(Buffer.concat(fragments)));
-            fragments = [];
-          }
-        }
-      };
-      socket.on('data', (d) => { buf = Buffer.concat([buf, d]); parse(); });
-      socket.on('end', () => r.end(null));
-      socket.on('close', () => r.end(null));
-      socket.on('error', (e) => r.end(e));
-      parse();
-      resolve(r.reader);
-    });
-    req.end();
+    ws.on('error', (e) => { if (!opened) reject(e); r.end(e); });
+    ws.on('close', () => r.end(null));
   });
 }
 
@@ -176,6 +126,7 @@ async function writeFileInside(dir, relative, bytes) {
   return target;
 }
 
-export function nodePlatform() {
-  return { request, openStream, sleep, makeError, readDirectory, writeFileInside };
+/** The Node platform; `WebSocket` is the `ws` package's class (the entry imports it). */
+export function nodePlatform({ WebSocket } = {}) {
+  return { request, openStream: streamOpener(WebSocket), sleep, gzip, makeError, readDirectory, writeFileInside };
 }

@@ -2,12 +2,13 @@
 // The wasm is compiled synchronously from the file next to this one at import, so the SDK is
 // ready at once; no top-level await.
 import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
 import * as wasm from './sandrun_sdk.js';
 import { nodePlatform } from './js/node.js';
 import { finishApi } from './js/api.js';
 
 wasm.initSync({ module: readFileSync(new URL('./sandrun_sdk_bg.wasm', import.meta.url)) });
-wasm.setPlatform(nodePlatform());
+wasm.setPlatform(nodePlatform({ WebSocket }));
 finishApi(wasm, { ensureInit: () => Promise.resolve() });
 
 /** Nothing to do in Node (the wasm is loaded at import); kept so code runs unchanged everywhere. */

@@ -109,6 +109,8 @@ for (const dir of [out, join(out, 'full')]) await esbuild.build({
   platform: 'node',
   target: 'node20',
   define: { 'import.meta.url': '__sandrun_import_meta_url' },
+  // A dependency of the package, required at run time (its optional native add-ons stay optional).
+  external: ['ws'],
   banner: {
     js: `// @sandrun/sdk${dir === out ? '' : '/full'} — Node.js CommonJS entry (generated from node.mjs by scripts/assemble-pkg.mjs).\n` +
       "const __sandrun_import_meta_url = require('node:url').pathToFileURL(__filename).href;",

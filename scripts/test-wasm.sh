@@ -82,6 +82,8 @@ export SANDRUN_TEST_FAULT_COMPAT_ENDPOINT=http://127.0.0.1:$FAULT_COMPAT_PORT
 export SANDRUN_TEST_ENDPOINT=http://127.0.0.1:$PORT
 export SANDRUN_TEST_COMPAT_ENDPOINT=http://127.0.0.1:$COMPAT_PORT
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+# tests/support/node-ws.js loads the ws package from here.
+export SANDRUN_TOOLS=$PWD/tools
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
 status=0
 for t in "${want[@]}"; do

@@ -13,7 +13,19 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_node_experimental);
 #[wasm_bindgen(module = "/js/node.js")]
 extern "C" {
     #[wasm_bindgen(js_name = nodePlatform)]
-    fn node_platform() -> JsValue;
+    fn node_platform_with(options: &JsValue) -> JsValue;
+}
+
+#[wasm_bindgen(module = "/tests/support/node-ws.js")]
+extern "C" {
+    /// The `ws` package's WebSocket class (what the package's Node entry passes in).
+    #[wasm_bindgen(js_name = webSocketClass)]
+    fn web_socket_class() -> JsValue;
+}
+
+/// The platform as the package's Node entry makes it.
+fn node_platform() -> JsValue {
+    node_platform_with(&common::obj(&[("WebSocket", web_socket_class())]))
 }
 
 fn install() {

@@ -3,7 +3,7 @@
 
 use super::boundary::error::{FieldProblem, Result, SdkError};
 use super::boundary::js::num;
-use sandrun_protocol::manifest::{check_path, Manifest};
+use sandrun_protocol::manifest::{check_path, implied_interpreter, Manifest, DEFAULT_ENTRYPOINTS};
 use sandrun_protocol::map::SortedMap;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
@@ -84,22 +84,6 @@ pub struct ValidationReport {
     pub ok: bool,
     pub errors: Vec<FieldProblem>,
 }
-
-/// The interpreter the worker's defaults give an entrypoint by its extension.
-fn implied_interpreter(entrypoint: &str) -> Option<&'static str> {
-    if entrypoint.ends_with(".py") {
-        Some("python3")
-    } else if entrypoint.ends_with(".js") || entrypoint.ends_with(".mjs") {
-        Some("node")
-    } else if entrypoint.ends_with(".sh") {
-        Some("bash")
-    } else {
-        None
-    }
-}
-
-/// The worker's own fallbacks when no entrypoint is named.
-const DEFAULT_ENTRYPOINTS: [&str; 3] = ["main.py", "index.js", "run.sh"];
 
 /// The largest request the worker takes (headers + body); larger gets a 413.
 pub const MAX_REQUEST_BYTES: usize = 100 * 1024 * 1024;

@@ -35,7 +35,8 @@ pub async fn submit(
     let files = read_files(&draft).await.map_err(|e| e.op("submit"))?;
     let job = ResolvedJob::check(&draft, files)?;
     let pkg = package(&job.files, &job.manifest);
-    let multipart = pkg.multipart();
+    let archive = platform::gzip(&pkg.tar).await?;
+    let multipart = pkg.multipart(&archive);
     if platform::aborted(draft.signal.as_ref()) {
         return Err(
             SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),

@@ -14,11 +14,6 @@ pub mod status;
 pub mod stream;
 pub mod submit;
 
-/// A job id as workers and coordinators issue them (`job_<secs>_<n>`, `pool-<hex>`): letters,
-/// digits, `_`, `-`, `.`. Anything else is refused before it goes into a URL path.
-pub fn is_job_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-}
+/// A job id as workers and coordinators issue them: refused before it goes into a URL path
+/// when it is anything else.
+pub use sandrun_protocol::ids::is_job_id;

@@ -32,6 +32,8 @@ extern "C" {
         message: &str,
         details: &JsValue,
     ) -> std::result::Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn gzip(this: &Platform, bytes: &Uint8Array) -> std::result::Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = readDirectory)]
     fn read_directory(this: &Platform, path: &str) -> std::result::Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = writeFileInside)]
@@ -61,6 +63,8 @@ export interface Platform {
   openStream(url: string): Promise<StreamReader>;
   /** Resolves after `ms`; rejects early when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** gzip (the platform's `CompressionStream`). */
+  gzip(bytes: Uint8Array): Promise<Uint8Array>;
   /** The error instance for a code (`js/errors.js`). */
   makeError(code: string, message: string, details: Record<string, unknown>): Error;
   /** Node: every file under a folder, as `[relativePath, bytes]`, sorted. */
@@ -84,7 +88,7 @@ thread_local! {
 pub fn set_platform(
     #[wasm_bindgen(unchecked_param_type = "Platform")] platform: JsValue,
 ) -> std::result::Result<(), JsValue> {
-    for name in ["request", "openStream", "sleep", "makeError"] {
+    for name in ["request", "openStream", "sleep", "gzip", "makeError"] {
         if !Reflect::get(&platform, &name.into())
             .map(|f| f.is_function())
             .unwrap_or(false)
@@ -293,6 +297,22 @@ impl Socket {
     pub fn close(&self) {
         self.0.close_reader();
     }
+}
+
+/// `bytes` gzip'd by the platform.
+pub async fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let p = platform()?;
+    let v = settle(p.gzip(&Uint8Array::from(bytes)))
+        .await
+        .map_err(|e| {
+            SdkError::new(
+                Code::Unsupported,
+                format!("this platform cannot gzip: {}", message_of(&e)),
+            )
+        })?;
+    Ok(v.dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .unwrap_or_default())
 }
 
 /// Node: every file under `path`, as `(relative path, bytes)`.

@@ -20,6 +20,7 @@ use crate::core::submit::submit;
 use crate::core::transport::CallOpts;
 use crate::ext::broker::{self, Completion};
 use js_sys::{Function, Promise};
+use sandrun_protocol::manifest::default_entrypoint;
 use sandrun_protocol::map::SortedMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -93,15 +94,6 @@ pub struct NodeStatus {
     pub last_error: Option<String>,
 }
 
-/// The file a broker job's code goes into, by its interpreter (the worker's defaults).
-fn entry_for(interpreter: &str) -> &'static str {
-    match interpreter {
-        "node" | "nodejs" => "index.js",
-        "bash" | "sh" => "run.sh",
-        _ => "main.py",
-    }
-}
-
 impl NodeInner {
     pub fn error(&self, e: &SdkError) {
         self.st.borrow_mut().last_error = Some(e.message.clone());
@@ -141,7 +133,7 @@ impl NodeInner {
                     .collect()
             })
             .unwrap_or_default();
-        let name = entry_for(&interpreter).to_string();
+        let name = default_entrypoint(&interpreter).to_string();
         let mut draft = JobDraft::default();
         draft
             .files
