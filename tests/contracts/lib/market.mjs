@@ -9,8 +9,8 @@ import { ROOT, CHAIN_ID, rpc, startAnvil } from './anvil.mjs';
 const require = createRequire(join(ROOT, 'tools/package.json'));
 export const viem = require('viem');
 const { foundry } = require('viem/chains');
-const { createPublicClient, createWalletClient, createTestClient, http, encodeFunctionData, encodeDeployData,
-  decodeErrorResult, decodeEventLog, parseEther, keccak256, toHex } = viem;
+const { createPublicClient, createWalletClient, createTestClient, http, encodeFunctionData, decodeErrorResult,
+  decodeEventLog, parseEther, keccak256, toHex } = viem;
 
 export const chain = { ...foundry, id: CHAIN_ID };
 
@@ -26,7 +26,7 @@ export const LOCAL_SETTINGS = { minBond: parseEther('0.1'), claimBond: parseEthe
 export const STATES = ['None', 'Open', 'Claimed', 'Finalized', 'Refunded', 'Cancelled'];
 
 /** A 64-byte stand-in for a worker's Ed25519 signature (the contract checks only its length). */
-export const signatureOf = (label) => `${keccak256(toHex(`sig-a ${label}`)).slice(2)}${keccak256(toHex(`sig-b ${label}`)).slice(2)}`.replace(/^/, '0x');
+export const signatureOf = (label) => `0x${keccak256(toHex(`sig-a ${label}`)).slice(2)}${keccak256(toHex(`sig-b ${label}`)).slice(2)}`;
 export const hashOf = (label) => keccak256(toHex(label));
 export const CID = 'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e';
 
