@@ -55,7 +55,11 @@ export async function startAnvil({ args = [] } = {}) {
     );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
+    // if the test process ends without stop() (an uncaught error, process.exit), anvil goes too
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    exited.then(() => process.removeListener('exit', killOnExit));
     const stop = async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

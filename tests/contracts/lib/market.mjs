@@ -67,9 +67,15 @@ export async function revertData(url, { from, to, data, value = 0n }) {
 export async function setupMarket(settings = LOCAL_SETTINGS, anvilOptions = {}) {
   const anvil = await startAnvil(anvilOptions);
   const c = clients(anvil.url);
-  const accounts = await c.wallet.getAddresses();
-  const args = [settings.minBond, settings.claimBond, settings.unbondingDelay];
-  const { address, receipt: deployReceipt } = await deploy(c, accounts[0], market, args);
+  let accounts, address, deployReceipt;
+  try {
+    accounts = await c.wallet.getAddresses();
+    const args = [settings.minBond, settings.claimBond, settings.unbondingDelay];
+    ({ address, receipt: deployReceipt } = await deploy(c, accounts[0], market, args));
+  } catch (e) {
+    await anvil.stop();
+    throw e;
+  }
   const abi = market.abi;
 
   const decodeEvents = (receipt) =>
