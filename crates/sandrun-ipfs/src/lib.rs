@@ -25,7 +25,7 @@ mod options;
 mod unixfs_node;
 mod walker;
 
-pub use adder::{file_cid, Added, BlockSink, FileAdder};
+pub use adder::{file_cid, Added, BlockSink, FileAdder, Sha2, Sha256};
 pub use block::{Block, DAG_PB, IDENTITY, RAW, SHA2_256};
 pub use car::{CarItem, CarReader, DEFAULT_MAX_BLOCK_SIZE};
 pub use car_walk::CarWalk;
