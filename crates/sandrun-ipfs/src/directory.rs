@@ -3,7 +3,8 @@
 //! Files are added first (each through a [`FileAdder`](crate::FileAdder)), then linked here by
 //! path; `rust-unixfs` renders the directories, switching a directory to a HAMT shard (fanout 256,
 //! murmur3-x64-64 of the name) exactly when Kubo v0.43 does: `len(name) + len(cid bytes)` summed
-//! over its entries strictly above 256 KiB ([`HAMT_THRESHOLD`]).
+//! over its entries strictly above 256 KiB ([`HAMT_THRESHOLD`]). Directory nodes are few and
+//! small, so they keep rust-unixfs's own SHA-256 (the file adder's is pluggable).
 
 use crate::adder::{Added, BlockSink};
 use crate::error::{Error, Result};

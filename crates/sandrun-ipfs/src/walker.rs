@@ -2,11 +2,12 @@
 //! yields a file's bytes in order, or a directory's entries (flat or HAMT), and says which block
 //! it needs next.
 //!
-//! Not rust-unixfs's `Walker`: that one must be handed exactly the block it asks for, has no
-//! bound on depth or on its pending-link stack (a hostile DAG of 2 MiB nodes adds ~50,000 links
-//! per level), and no byte range. Here every node is checked against what its parent declared
-//! (a child's size must equal the parent's `blocksizes` entry, a node's `filesize` must equal its
-//! data plus children), and memory is bounded by [`Limits`].
+//! Not rust-unixfs's `Walker`: that one must be handed exactly the block it asks for (but a CAR
+//! sends a repeated block once, and a caller may fetch several at once), and it has no bound on
+//! depth or on its pending-link stack (a hostile DAG of 2 MiB nodes adds ~50,000 links per
+//! level). Here every node is checked against what its parent declared (a child's size must
+//! equal the parent's `blocksizes` entry, a node's `filesize` its data plus children), and
+//! memory is bounded by [`Limits`].
 
 use crate::block::Block;
 use crate::error::{Error, Result};
@@ -180,20 +181,18 @@ impl DagWalker {
                     continue;
                 }
             }
-            if let Part::Entry(_) = next.part {
-                let Some(Pending {
+            let (cid, is_entry) = (next.cid, matches!(next.part, Part::Entry(_)));
+            if is_entry {
+                if let Some(Pending {
                     part: Part::Entry(entry),
                     ..
                 }) = self.stack.pop()
-                else {
-                    unreachable!()
-                };
-                return Ok(Step::Entry(entry));
+                {
+                    return Ok(Step::Entry(entry));
+                }
             }
-            let block = match Block::from_identity(&next.cid).or_else(|| self.cache.get(&next.cid))
-            {
-                Some(block) => block,
-                None => return Ok(Step::Need(next.cid)),
+            let Some(block) = Block::from_identity(&cid).or_else(|| self.cache.get(&cid)) else {
+                return Ok(Step::Need(cid));
             };
             let pending = self.stack.pop().expect("checked above");
             if let Some(data) = self.visit(pending, &block)? {
@@ -226,22 +225,20 @@ impl DagWalker {
 
     fn visit_root(&mut self, block: &Block, node: Node) -> Result<Option<Bytes>> {
         let cid = block.cid();
-        let expected = match (self.expect, &node) {
-            (Expect::Directory, Node::File { .. }) => Some("directory"),
-            (Expect::File, Node::Directory { .. } | Node::HamtShard { .. }) => Some("file"),
-            (_, Node::Other { .. }) => Some(if self.expect == Expect::Directory {
-                "directory"
-            } else {
-                "file"
-            }),
-            _ => None,
+        let unexpected = |expected| Error::UnexpectedKind {
+            cid: *cid,
+            expected,
+            found: node.kind(),
         };
-        if let Some(expected) = expected {
-            return Err(Error::UnexpectedKind {
-                cid: *cid,
-                expected,
-                found: node.kind(),
-            });
+        match (self.expect, &node) {
+            (Expect::Directory, Node::File { .. } | Node::Other { .. }) => {
+                return Err(unexpected("directory"))
+            }
+            (_, Node::Other { .. }) => return Err(unexpected("file")),
+            (Expect::File, Node::Directory { .. } | Node::HamtShard { .. }) => {
+                return Err(unexpected("file"))
+            }
+            _ => {}
         }
         match node {
             Node::File { data, children } => {
@@ -274,7 +271,8 @@ impl DagWalker {
                 self.push_shard_links(cid, 0, links, prefix_len)
                     .map(|_| None)
             }
-            Node::Other { .. } => unreachable!("refused above"),
+            // Refused by the kind check above.
+            Node::Other { .. } => Ok(None),
         }
     }
 
