@@ -127,8 +127,7 @@ impl Drop for Kubo {
             .status();
         // The daemon's log stays in .devnode/ only when the test that ended it failed.
         if !std::thread::panicking() {
-            let _ =
-                std::fs::remove_file(script().join(format!("../../.devnode/{}.log", self.name)));
+            let _ = std::fs::remove_file(repo_root().join(format!(".devnode/{}.log", self.name)));
         }
     }
 }
