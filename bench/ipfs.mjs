@@ -101,10 +101,10 @@ const rows = {
       if (!ipfs) {
         const entry = path.join(root, 'pkg/full/node.mjs');
         if (!existsSync(entry)) throw new Error('skipped: no pkg/full (make pkg)');
-        const { Sandrun } = await import(pathToFileURL(entry));
-        const client = await Sandrun.create({ ipfs: {} }).catch((e) => {
-          throw new Error(`skipped: the SDK refuses config.ipfs (${e.message.slice(0, 40)}...)`);
-        });
+        // Any failure to load or configure the SDK means the row cannot run yet: skipped, with why.
+        const skip = (what) => (e) => { throw new Error(`skipped: ${what} (${e.message.slice(0, 60)})`); };
+        const { Sandrun } = await import(pathToFileURL(entry)).catch(skip('pkg/full does not load'));
+        const client = await Sandrun.create({ ipfs: {} }).catch(skip('the SDK refuses config.ipfs'));
         if (typeof client.ipfs !== 'function') throw new Error('skipped: the SDK has no ipfs() yet');
         ipfs = client.ipfs();
       }
