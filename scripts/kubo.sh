@@ -7,7 +7,8 @@
 # `start` returns once the RPC API answers; state in .devnode/NAME.pid, output in .devnode/NAME.log
 # (like scripts/devnode.sh). The node: `init --profile test`, no swarm, no bootstrap, no routing,
 # `daemon --offline`; API and gateway on 127.0.0.1 with CORS headers (Access-Control-Allow-Origin
-# *) so the browser suites can call them from another origin.
+# *, and Cross-Origin-Resource-Policy: cross-origin, which wasm-bindgen-test-runner's page needs)
+# so the browser suites can call them from another origin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,8 @@ api_status() {
 cors='{"Access-Control-Allow-Origin": ["*"],
        "Access-Control-Allow-Methods": ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
        "Access-Control-Allow-Headers": ["Authorization", "Content-Type", "Accept", "Range", "X-Requested-With", "User-Agent"],
-       "Access-Control-Expose-Headers": ["Content-Length", "Content-Range", "X-Chunked-Output", "X-Stream-Output", "X-Ipfs-Path", "X-Ipfs-Roots"]}'
+       "Access-Control-Expose-Headers": ["Content-Length", "Content-Range", "X-Chunked-Output", "X-Stream-Output", "X-Ipfs-Path", "X-Ipfs-Roots"],
+       "Cross-Origin-Resource-Policy": ["cross-origin"]}'
 
 case "${1:-}" in
   bin)
