@@ -14,7 +14,9 @@ function timeoutError(ms) {
   return e;
 }
 
-async function request({ method, url, headers = [], body, timeoutMs, signal, onProgress }) {
+/** @param {import('../sandrun_sdk.js').PlatformRequest} req */
+async function request(req) {
+  const { method, url, headers = [], body, timeoutMs, signal, onProgress } = req;
   const controller = new AbortController();
   let timedOut = false;
   const timer = timeoutMs ? setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs) : undefined;

@@ -6,7 +6,6 @@
 export class SandrunError extends Error {
   constructor(message, details = {}) {
     super(message);
-    this.name = new.target.name;
     this.code = details.code ?? 'INTERNAL';
     this.retryable = Boolean(details.retryable);
     for (const key of ['operation', 'endpoint', 'jobId', 'status', 'retryAfterMs', 'attempt', 'plugin', 'errors', 'report']) {
@@ -58,6 +57,16 @@ const byCode = {
   CIRCUIT_OPEN: CircuitOpenError,
   PLUGIN: PluginError,
 };
+
+// Each class's `name`, written out: `new.target.name` would be whatever a minifier renamed the
+// class to (a bundled app showed `Qe` for ConsensusError). Object keys survive minification.
+const named = {
+  SandrunError, ValidationError, NetworkError, TimeoutError, HttpError, RateLimitError, NotFoundError,
+  VerificationError, ConsensusError, CancelledError, ProtocolError, UnsupportedError, CircuitOpenError, PluginError,
+};
+for (const [name, Class] of Object.entries(named)) {
+  Object.defineProperty(Class.prototype, 'name', { value: name, writable: true, configurable: true });
+}
 
 /** Used by the wasm module (through the platform) to raise errors. */
 export function makeError(code, message, details) {

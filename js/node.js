@@ -12,7 +12,9 @@ import { sleep, gzip, abortError, timeoutError, socketReader } from './browser.j
 
 const CHUNK = 64 * 1024;
 
-function request({ method, url, headers = [], body, timeoutMs, signal, onProgress }) {
+/** @param {import('../sandrun_sdk.js').PlatformRequest} req */
+function request(req) {
+  const { method, url, headers = [], body, timeoutMs, signal, onProgress } = req;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) { reject(abortError()); return; }
     const u = new URL(url);

@@ -11,16 +11,34 @@ pub fn job_hash(
     args: &[String],
     entrypoint_bytes: &[u8],
 ) -> String {
-    let mut h = Sha256::new();
+    sha256_hex(&job_hash_input(
+        entrypoint,
+        interpreter,
+        environment,
+        args,
+        entrypoint_bytes,
+    ))
+}
+
+/// The bytes the job hash is the sha256 of (the wasm SDK hashes them with WebCrypto, which costs
+/// no wasm).
+pub fn job_hash_input(
+    entrypoint: &str,
+    interpreter: &str,
+    environment: &str,
+    args: &[String],
+    entrypoint_bytes: &[u8],
+) -> Vec<u8> {
+    let mut m = Vec::new();
     for part in [entrypoint, interpreter, environment]
         .into_iter()
         .chain(args.iter().map(String::as_str))
     {
-        h.update(part.as_bytes());
-        h.update(b"|");
+        m.extend_from_slice(part.as_bytes());
+        m.push(b'|');
     }
-    h.update(entrypoint_bytes);
-    hex(&h.finalize())
+    m.extend_from_slice(entrypoint_bytes);
+    m
 }
 
 /// Lowercase hex sha256 of `bytes`.

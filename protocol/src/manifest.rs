@@ -103,7 +103,7 @@ pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
         match c {
             '"' | '\\' => {
                 return bad(format!(
-                    "contains {c:?} at position {i}; the Sandrun worker reads the manifest without \
+                    "contains '{c}' at position {i}; the Sandrun worker reads the manifest without \
                      decoding escapes, so quotes and backslashes cannot be sent"
                 ))
             }
@@ -114,11 +114,14 @@ pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
                     c as u32
                 ))
             }
+            // Named by code point: `{c:?}` would pull the core's Unicode printability tables into
+            // the SDK's wasm (about 1 KB of its gzip'd size) for this one message.
             c => {
                 return bad(format!(
-                    "contains non-ASCII character {c:?} at position {i}; the Sandrun worker only \
-                     reads ASCII manifest values"
-                ))
+                "contains non-ASCII character U+{:04X} at position {i}; the Sandrun worker only \
+                     reads ASCII manifest values",
+                c as u32
+            ))
             }
         }
     }
@@ -153,6 +156,23 @@ pub fn check_path(field: &str, path: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// An item of an array (`args`, `outputs`): text as `check_text`, and no `]`: the worker's
+/// substring reader takes an array to its first `]`, so `x[0]` would arrive as `x[0` and the
+/// rest of the array would be lost (the dev node's `--compat` reader does the same).
+fn check_item(field: &str, value: &str) -> Result<(), FieldError> {
+    check_text(field, value)?;
+    match value.find(']') {
+        Some(i) => Err(FieldError {
+            field: field.to_string(),
+            problem: format!(
+                "contains ']' at position {i}; the Sandrun worker reads each array of the manifest \
+                 only up to its first ']'"
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Manifest {
     /// Checks every field against the reader's rules (the entrypoint's presence in the upload is
     /// the packager's business: it knows the files).
@@ -165,11 +185,11 @@ impl Manifest {
             check_name("environment", e)?;
         }
         for (i, a) in self.args.iter().enumerate() {
-            check_text(&format!("args[{i}]"), a)?;
+            check_item(&format!("args[{i}]"), a)?;
         }
         for (i, o) in self.outputs.iter().enumerate() {
             let field = format!("outputs[{i}]");
-            check_text(&field, o)?;
+            check_item(&field, o)?;
             if o.is_empty() {
                 return Err(FieldError {
                     field,
@@ -230,7 +250,7 @@ fn check_name(field: &str, v: &str) -> Result<(), FieldError> {
         return Err(FieldError {
             field: field.to_string(),
             problem: format!(
-                "{v:?} is not a valid name (letters, digits, '.', '_', '-', '+', '/')"
+                "\"{v}\" is not a valid name (letters, digits, '.', '_', '-', '+', '/')"
             ),
         });
     }
@@ -283,9 +303,10 @@ mod tests {
     fn refuses_what_the_worker_would_misread() {
         for (arg, needle) in [
             ("a\"b", "'\"'"),
-            ("a\\b", "'\\\\'"),
+            ("a\\b", "'\\'"),
             ("tab\t", "U+0009"),
-            ("é", "non-ASCII"),
+            ("é", "non-ASCII character U+00E9"),
+            ("x[0]", "first ']'"),
         ] {
             let mut man = m();
             man.args.push(arg.into());

@@ -12,9 +12,10 @@ use sandrun_protocol::{b64, cpu, glob, text};
 
 // ------------------------------------------------------------------ strategies
 
-/// Text the worker's substring reader keeps intact: printable ASCII without `"` or `\`.
+/// Text the worker's substring reader keeps intact in an array: printable ASCII without `"`,
+/// `\` or `]` (it ends an array at the first `]`).
 fn plain(max: usize) -> impl Strategy<Value = String> {
-    proptest::string::string_regex(&format!("[ !#-\\[\\]-~]{{0,{max}}}")).unwrap()
+    proptest::string::string_regex(&format!("[ !#-\\[^-~]{{0,{max}}}")).unwrap()
 }
 
 /// A relative path of 1 to 4 segments, none empty, `.` or `..`.
@@ -24,7 +25,7 @@ fn rel_path() -> impl Strategy<Value = String> {
 
 /// An `outputs` pattern: non-empty, at most one `*`.
 fn pattern() -> impl Strategy<Value = String> {
-    let part = || proptest::string::string_regex("[ !#-)+-\\[\\]-~]{0,8}").unwrap();
+    let part = || proptest::string::string_regex("[ !#-)+-\\[^-~]{0,8}").unwrap();
     (part(), any::<bool>(), part())
         .prop_map(|(a, star, b)| format!("{a}{}{b}", if star { "*" } else { "" }))
         .prop_filter("non-empty", |p| !p.is_empty())

@@ -152,7 +152,7 @@ impl JobBuilder {
         name: String,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer | Blob")] content: JsValue,
     ) -> JobBuilder {
-        match self::content(&format!("files[{name:?}]"), &content) {
+        match self::content(&format!("files[\"{name}\"]"), &content) {
             Ok(src) => self.edit(|d| {
                 d.files.insert(name, src);
             }),
@@ -215,7 +215,7 @@ impl JobBuilder {
         }
         let mut next = self.edit(|_| {});
         for (path, v) in items {
-            match content(&format!("files[{path:?}]"), &v) {
+            match content(&format!("files[\"{path}\"]"), &v) {
                 Ok(src) => {
                     next.draft.files.insert(path, src);
                 }
@@ -243,7 +243,7 @@ impl JobBuilder {
             .unwrap_or_default();
         if !platform::has("readDirectory") {
             return self.problem(FieldProblem::new(
-                format!("directory({path:?})"),
+                format!("directory(\"{path}\")"),
                 "reading folders is available in Node.js only; in a browser pass Files to .files()",
             ));
         }
@@ -310,9 +310,10 @@ impl JobBuilder {
                     Some(v) => {
                         map.insert(k, v);
                     }
-                    None => {
-                        problems.push(FieldProblem::new(format!("env[{k:?}]"), "must be a string"))
-                    }
+                    None => problems.push(FieldProblem::new(
+                        format!("env[\"{k}\"]"),
+                        "must be a string",
+                    )),
                 }
             }
         } else {

@@ -61,7 +61,7 @@ impl SandrunConfig {
             if sandrun_protocol::b64::decode(k).map(|b| b.len()) != Some(32) {
                 bad(
                     &format!("trustedWorkers[{i}]"),
-                    format!("{k:?} is not a base64 Ed25519 public key (32 bytes)"),
+                    format!("\"{k}\" is not a base64 Ed25519 public key (32 bytes)"),
                 );
             }
         }
@@ -100,19 +100,19 @@ pub fn normalize_endpoint(url: &str) -> std::result::Result<String, String> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+        .ok_or_else(|| format!("\"{url}\" must start with http:// or https://"))?;
     let host = rest.split('/').next().unwrap_or("");
     if host.is_empty() {
-        return Err(format!("{url:?} has no host"));
+        return Err(format!("\"{url}\" has no host"));
     }
     if url.contains(['?', '#', ' ', '"', '\\']) {
         return Err(format!(
-            "{url:?} must not contain a query, a fragment, spaces, quotes or backslashes"
+            "\"{url}\" must not contain a query, a fragment, spaces, quotes or backslashes"
         ));
     }
     if let Some((_, port)) = host.rsplit_once(':') {
         if !host.ends_with(']') && port.parse::<u16>().map(|p| p == 0).unwrap_or(true) {
-            return Err(format!("{url:?} has an invalid port {port:?}"));
+            return Err(format!("\"{url}\" has an invalid port \"{port}\""));
         }
     }
     Ok(url.trim_end_matches('/').to_string())

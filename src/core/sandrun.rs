@@ -132,7 +132,7 @@ impl Sandrun {
     /// so `verify()` checks the signature and outputs but cannot compare the hash.
     pub fn execution(&self, id: String) -> std::result::Result<JobExecution, JsValue> {
         if !actions::is_job_id(&id) {
-            return Err(SdkError::field("id", format!("{id:?} is not a job id")).into_js());
+            return Err(SdkError::field("id", format!("\"{id}\" is not a job id")).into_js());
         }
         let exec = WorkerExecution::new(self.client.clone(), id, None, None, None);
         Ok(JobExecution::new(exec))

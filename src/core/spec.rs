@@ -170,7 +170,7 @@ impl JobDraft {
             }
         }
         for path in self.files.keys() {
-            add(&mut out, check_path(&format!("files[{path:?}]"), path));
+            add(&mut out, check_path(&format!("files[\"{path}\"]"), path));
         }
         match self.manifest() {
             Some(m) => {
@@ -181,7 +181,7 @@ impl JobDraft {
                     out.push(FieldProblem {
                         field: "entrypoint".into(),
                         message: format!(
-                            "{:?} is not among the job's files ({}); add it with .file() or .code(), or name another",
+                            "\"{}\" is not among the job's files ({}); add it with .file() or .code(), or name another",
                             m.entrypoint,
                             if known.is_empty() { "none yet".to_string() } else { known.join(", ") }
                         ),
@@ -201,7 +201,7 @@ impl JobDraft {
         for (k, _) in &self.env {
             if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 out.push(FieldProblem {
-                    field: format!("env[{k:?}]"),
+                    field: format!("env[\"{k}\"]"),
                     message: "names must be letters, digits and '_'".into(),
                 });
             }

@@ -5,6 +5,7 @@
 use super::actions;
 use super::boundary::error::{Code, Result, SdkError};
 use super::boundary::platform;
+use super::boundary::webcrypto::sha256_hex;
 use super::client::Client;
 use super::execution::{Execution, WorkerExecution};
 use super::extension::{JobExtension, Packaged};
@@ -35,8 +36,9 @@ pub async fn submit(
     let files = read_files(&draft).await.map_err(|e| e.op("submit"))?;
     let job = ResolvedJob::check(&draft, files)?;
     let pkg = package(&job.files, &job.manifest);
+    let job_hash = sha256_hex(&pkg.hash_input).await?;
     let archive = platform::gzip(&pkg.tar).await?;
-    let multipart = pkg.multipart(&archive);
+    let multipart = pkg.multipart(&archive, &job_hash);
     if platform::aborted(draft.signal.as_ref()) {
         return Err(
             SdkError::new(Code::Cancelled, "submit was aborted before sending").op("submit"),
@@ -47,7 +49,7 @@ pub async fn submit(
         let job = Packaged {
             client: client.clone(),
             draft: &draft,
-            job_hash: pkg.job_hash.clone(),
+            job_hash: job_hash.clone(),
             body: body.clone(),
             extensions,
         };
@@ -65,7 +67,7 @@ pub async fn submit(
     Ok(WorkerExecution::new(
         client,
         sent.job_id,
-        Some(pkg.job_hash),
+        Some(job_hash),
         draft.signal.clone(),
         Some(status),
     ))
@@ -84,7 +86,7 @@ async fn read_files(draft: &JobDraft) -> Result<SortedMap<Vec<u8>>> {
             FileSource::Bytes(b) => b.to_vec(),
             FileSource::Blob(blob) => platform::read_blob(blob).await.map_err(|e| {
                 SdkError::field(
-                    format!("files[{path:?}]"),
+                    format!("files[\"{path}\"]"),
                     format!("could not be read: {e}"),
                 )
             })?,

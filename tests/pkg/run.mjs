@@ -2,7 +2,8 @@
 // Packaging tests: the packed tarball of pkg/ (what npm users get), installed into a throwaway
 // consumer project, each consumer running a real job against a dev node this runner starts:
 //   Node ESM (core, and '@sandrun/sdk/full' with plugins and a pool) · Node CJS · browser page importing the ESM entry · plain HTML page with only the
-//   IIFE <script> · Vite production build · Vite dev server · tsc --strict on typed usage (passes) and misuse (fails).
+//   IIFE <script> · Vite production build · Vite dev server · webpack 5 · esbuild · the `sandrun` bin · tsc --strict on typed usage
+//   (passes), on misuse (fails), and on the platform glue against the Platform type the Rust declares.
 // Browser tests: playwright-core driving Debian's /usr/bin/chromium.
 // Usage: node tests/pkg/run.mjs [name-filter]      (run `make pkg` and build the dev node first)
 // Env: DEVNODE    the dev node binary (default target/debug/sandrun-devnode, else target/release/…)
@@ -204,7 +205,42 @@ test('vite-dev: the Vite dev server (with the README\'s optimizeDeps.exclude) ru
     await server.close();
   }
 });
+test('webpack: a webpack 5 production build of a page using the package runs a job', async () => {
+  const app = join(ctx.consumer, 'webpack-app');
+  const webpack = require('webpack');
+  const config = (await import(pathToFileURL(join(app, 'webpack.config.cjs')).href)).default;
+  const stats = await new Promise((res, rej) => webpack({ ...config, context: app }, (e, s) => (e ? rej(e) : res(s))));
+  if (stats.hasErrors()) throw new Error(`webpack failed:\n${stats.toString({ all: false, errors: true }).slice(-4000)}`);
+  const files = readdirSync(join(app, 'dist'));
+  if (!files.some((f) => f.endsWith('.wasm'))) throw new Error(`webpack emitted no .wasm asset: ${files.join(', ')}`);
+  cpSync(join(app, 'index.html'), join(app, 'dist', 'index.html'));
+  const origin = await serve(join(app, 'dist'));
+  check(await runPage(`${origin}/index.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'webpack');
+});
+test('esbuild: an esbuild bundle serving the .wasm itself (init({ wasm })) runs a job', async () => {
+  const app = join(ctx.consumer, 'esbuild-app');
+  const dist = join(app, 'dist');
+  await require('esbuild').build({
+    entryPoints: [join(app, 'main.js')], outfile: join(dist, 'main.bundle.js'), bundle: true, format: 'esm',
+    platform: 'browser', minify: true, logLevel: 'error', absWorkingDir: app,
+  });
+  cpSync(join(ctx.consumer, 'node_modules', '@sandrun', 'sdk', 'sandrun_sdk_bg.wasm'), join(dist, 'sandrun_sdk_bg.wasm'));
+  cpSync(join(app, 'index.html'), join(dist, 'index.html'));
+  const origin = await serve(dist);
+  check(await runPage(`${origin}/index.html?endpoint=${encodeURIComponent(ctx.endpoint)}`), 'esbuild');
+});
+test('cli: the package\'s bin runs `sandrun --help` and `sandrun health`', async () => {
+  const bin = join(ctx.consumer, 'node_modules', '.bin', 'sandrun');
+  const help = must(bin, ['--help'], { cwd: ctx.consumer });
+  if (!help.out.includes('run <dir|file>')) throw new Error(`sandrun --help says:\n${help.out.slice(0, 2000)}`);
+  const h = JSON.parse(must(bin, ['health', '--json', '--endpoint', ctx.endpoint], { cwd: ctx.consumer }).stdout);
+  if (JSON.stringify(h).indexOf(ctx.workerId) < 0) throw new Error(`sandrun health --json does not show the worker's key: ${JSON.stringify(h)}`);
+});
 const tsc = () => [join(tools, 'typescript', 'bin', 'tsc')];
+test('types: js/browser.js and js/node.js give the Platform the Rust declares', async () => {
+  const r = run(process.execPath, [...tsc(), '-p', join(ctx.consumer, 'types', 'tsconfig.platform.json')], { cwd: ctx.consumer });
+  if (r.code !== 0) throw new Error(`tsc -p tsconfig.platform.json:\n${r.out.slice(-4000)}`);
+});
 test('types: typed usage compiles with tsc --strict (bundler, nodenext ESM, nodenext CommonJS)', async () => {
   // The CommonJS check compiles the same usage as a .cts file: it resolves the "require" types.
   cpSync(join(ctx.consumer, 'types', 'usage.ts'), join(ctx.consumer, 'types', 'usage.cts'));

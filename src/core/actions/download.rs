@@ -12,7 +12,7 @@ pub fn check(id: &str, path: &str) -> Result<()> {
     if path.contains(' ') {
         return Err(SdkError::new(
             Code::Unsupported,
-            format!("{path:?}: the Sandrun worker cannot serve file names with spaces"),
+            format!("\"{path}\": the Sandrun worker cannot serve file names with spaces"),
         )
         .op("download")
         .job(id));

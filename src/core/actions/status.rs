@@ -42,7 +42,7 @@ pub fn read(v: &JsValue, _bytewise: bool) -> std::result::Result<StatusBody, Str
     if let Some(files) = prop(v, "output_files") {
         for (path, f) in entries(&files) {
             let sha256 =
-                required(&f, "sha256").map_err(|e| format!("output_files[{path:?}]: {e}"))?;
+                required(&f, "sha256").map_err(|e| format!("output_files[\"{path}\"]: {e}"))?;
             let file = OutputFile {
                 size_bytes: n(&f, "size_bytes") as u64,
                 sha256,

@@ -22,7 +22,7 @@ pub async fn submit(http: &Http, body: Body, opts: &CallOpts) -> Result<Submitte
         return Err(SdkError::new(
             Code::Protocol,
             format!(
-                "submit: {} returned an unusable job id {job_id:?}",
+                "submit: {} returned an unusable job id \"{job_id}\"",
                 http.endpoint
             ),
         )

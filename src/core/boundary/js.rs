@@ -162,7 +162,7 @@ pub fn number_of(v: &JsValue, keys: &[&str]) -> Option<f64> {
 /// A required string field of a server answer; its absence is how an answer of the wrong shape is
 /// told apart.
 pub fn required(v: &JsValue, key: &str) -> Result<String, String> {
-    string(v, key).ok_or_else(|| format!("no {key:?} string"))
+    string(v, key).ok_or_else(|| format!("no \"{key}\" string"))
 }
 
 /// `v[key]` as a function.

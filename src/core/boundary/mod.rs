@@ -8,3 +8,4 @@ pub mod platform;
 pub mod promise;
 pub mod raise;
 pub mod reader;
+pub mod webcrypto;

@@ -320,7 +320,7 @@ pub async fn read_directory(path: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let p = platform()?;
     let v = settle(p.read_directory(path))
         .await
-        .map_err(|e| SdkError::field(format!("directory({path:?})"), message_of(&e)))?;
+        .map_err(|e| SdkError::field(format!("directory(\"{path}\")"), message_of(&e)))?;
     Ok(Array::from(&v)
         .iter()
         .filter_map(|pair| {

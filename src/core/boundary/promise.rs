@@ -141,7 +141,7 @@ impl Events {
         if !known.contains(&event) {
             return Err(SdkError::field(
                 "event",
-                format!("{event:?} is not one of: {}", known.join(", ")),
+                format!("\"{event}\" is not one of: {}", known.join(", ")),
             ));
         }
         self.0.borrow_mut().push((event.into(), cb));

@@ -44,6 +44,19 @@ pub trait Execution {
     fn log_source(self: Rc<Self>) -> Fut<'static, Result<Rc<WorkerExecution>>>;
 }
 
+/// `logs()` is the package's JS (`js/api.js`): async iteration over `logStream()`.
+#[wasm_bindgen(typescript_custom_section)]
+const LOGS_TS: &'static str = r#"
+export interface JobExecution {
+    /**
+     * The job's output as decoded text chunks: `for await (const chunk of exec.logs())`.
+     * Live over the worker's stream while the job runs, from `/logs` after it ended; no chunk is
+     * repeated. Leaving the loop early closes the stream.
+     */
+    logs(): AsyncIterableIterator<string>;
+}
+"#;
+
 /// A job on a worker, a pool or the market. Also reachable later with `sandrun.execution(id)`.
 #[wasm_bindgen]
 pub struct JobExecution {

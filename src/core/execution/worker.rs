@@ -7,10 +7,10 @@ use crate::core::actions;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::{num, ToJs};
 use crate::core::boundary::platform;
+use crate::core::boundary::webcrypto::sha256_hex;
 use crate::core::client::Client;
 use crate::core::transport::{CallOpts, Fut};
 use crate::core::verify::{self, crypto::WebCrypto, Evidence, VerificationReport, VerifyOptions};
-use sandrun_protocol::hash::sha256_hex;
 use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::{is_terminal, StatusBody};
 use std::cell::RefCell;
@@ -180,7 +180,7 @@ impl WorkerExecution {
             return Err(SdkError::new(
                 Code::NotFound,
                 format!(
-                    "{path:?} is not an output of job {} (outputs: {})",
+                    "\"{path}\" is not an output of job {} (outputs: {})",
                     self.id,
                     known.join(", ")
                 ),
@@ -191,7 +191,7 @@ impl WorkerExecution {
         let bytes =
             actions::download::download(&self.client.http, &self.id, path, &self.opts(None, None))
                 .await?;
-        let actual = sha256_hex(&bytes);
+        let actual = sha256_hex(&bytes).await?;
         let ok = actual == expected.sha256;
         self.state.borrow_mut().checked.insert(path.to_string(), ok);
         if !ok {

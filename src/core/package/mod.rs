@@ -13,14 +13,15 @@ mod tar;
 pub use multipart::Multipart;
 
 use sandrun_protocol::map::SortedMap;
-use sandrun_protocol::{hash::job_hash, manifest::Manifest};
+use sandrun_protocol::{hash::job_hash_input, manifest::Manifest};
 
 /// What `submit()` sends (once the tar is gzip'd), and what it expects back.
 pub struct Package {
     pub tar: Vec<u8>,
     pub manifest_json: String,
-    /// The job hash the worker should report (and sign) for this upload.
-    pub job_hash: String,
+    /// What the job hash the worker will report (and sign) is the sha256 of; the caller hashes
+    /// it (WebCrypto in the SDK).
+    pub hash_input: Vec<u8>,
 }
 
 /// Packs `files` (path → bytes, byte-ordered) with a validated `manifest`. Deterministic: the same
@@ -30,7 +31,7 @@ pub fn package(files: &SortedMap<Vec<u8>>, manifest: &Manifest) -> Package {
         .get(&manifest.entrypoint)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let job_hash = job_hash(
+    let hash_input = job_hash_input(
         &manifest.entrypoint,
         manifest.effective_interpreter(),
         manifest.effective_environment(),
@@ -41,27 +42,30 @@ pub fn package(files: &SortedMap<Vec<u8>>, manifest: &Manifest) -> Package {
     Package {
         tar,
         manifest_json: manifest.to_json(),
-        job_hash,
+        hash_input,
     }
 }
 
 impl Package {
-    /// The upload, given the gzip'd tar.
-    pub fn multipart(&self, archive: &[u8]) -> Multipart {
-        Multipart::new(&[
-            multipart::Part {
-                name: "files",
-                filename: Some("job.tar.gz"),
-                content_type: Some("application/gzip"),
-                body: archive,
-            },
-            multipart::Part {
-                name: "manifest",
-                filename: None,
-                content_type: None,
-                body: self.manifest_json.as_bytes(),
-            },
-        ])
+    /// The upload, given the gzip'd tar and the job hash (which names the parts' boundary).
+    pub fn multipart(&self, archive: &[u8], job_hash: &str) -> Multipart {
+        Multipart::new(
+            job_hash,
+            &[
+                multipart::Part {
+                    name: "files",
+                    filename: Some("job.tar.gz"),
+                    content_type: Some("application/gzip"),
+                    body: archive,
+                },
+                multipart::Part {
+                    name: "manifest",
+                    filename: None,
+                    content_type: None,
+                    body: self.manifest_json.as_bytes(),
+                },
+            ],
+        )
     }
 }
 
@@ -89,7 +93,7 @@ mod tests {
         let (files, manifest) = fixture();
         // From ../shared/protocol/fixtures/signed-job/status.json: other files do not enter it.
         assert_eq!(
-            package(&files, &manifest).job_hash,
+            sandrun_protocol::hash::sha256_hex(&package(&files, &manifest).hash_input),
             "13dffb9640613e70bfb5800bc52c641d7b601974bb49e0c6790426e79e777eb4"
         );
     }
@@ -100,7 +104,7 @@ mod tests {
         let a = package(&files, &manifest);
         let b = package(&files, &manifest);
         assert_eq!(a.tar, b.tar);
-        assert_eq!(a.multipart(b"gz").body, b.multipart(b"gz").body);
+        assert_eq!(a.multipart(b"gz", "ab").body, b.multipart(b"gz", "ab").body);
         // Read the tar headers back.
         let tar = &a.tar;
         let mut names = Vec::new();

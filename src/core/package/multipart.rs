@@ -1,8 +1,6 @@
 //! `multipart/form-data` bodies written the way the real worker reads them: each part header is
 //! exactly `Content-Disposition: form-data; name="…"` with `name=` before `filename=`.
 
-use sandrun_protocol::hash::sha256_hex;
-
 pub struct Part<'a> {
     pub name: &'a str,
     pub filename: Option<&'a str>,
@@ -16,16 +14,15 @@ pub struct Multipart {
 }
 
 impl Multipart {
-    pub fn new(parts: &[Part]) -> Multipart {
-        // The boundary comes from the content, so the same job gives the same bytes; a boundary
-        // that occurs inside a part is replaced by the hash of itself until it does not.
-        let mut seed = Vec::new();
-        for p in parts {
-            seed.extend_from_slice(p.body);
-        }
-        let mut boundary = format!("sandrun-{}", &sha256_hex(&seed)[..32]);
+    /// `seed` names the boundary (the job hash), so the same job gives the same bytes; a
+    /// boundary that occurs inside a part gets a counter until it does not.
+    pub fn new(seed: &str, parts: &[Part]) -> Multipart {
+        let base = format!("sandrun-{}", seed.get(..32).unwrap_or(seed));
+        let mut boundary = base.clone();
+        let mut n = 0u32;
         while parts.iter().any(|p| contains(p.body, boundary.as_bytes())) {
-            boundary = format!("sandrun-{}", &sha256_hex(boundary.as_bytes())[..32]);
+            n += 1;
+            boundary = format!("{base}-{n}");
         }
         let mut body = Vec::new();
         for p in parts {
@@ -61,20 +58,23 @@ mod tests {
 
     #[test]
     fn parts_are_framed_as_the_worker_reads_them() {
-        let m = Multipart::new(&[
-            Part {
-                name: "files",
-                filename: Some("job.tar.gz"),
-                content_type: Some("application/gzip"),
-                body: b"TAR",
-            },
-            Part {
-                name: "manifest",
-                filename: None,
-                content_type: None,
-                body: b"{}",
-            },
-        ]);
+        let m = Multipart::new(
+            "seed",
+            &[
+                Part {
+                    name: "files",
+                    filename: Some("job.tar.gz"),
+                    content_type: Some("application/gzip"),
+                    body: b"TAR",
+                },
+                Part {
+                    name: "manifest",
+                    filename: None,
+                    content_type: None,
+                    body: b"{}",
+                },
+            ],
+        );
         let b = m
             .content_type
             .strip_prefix("multipart/form-data; boundary=")

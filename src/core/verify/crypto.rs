@@ -4,30 +4,13 @@
 use super::Ed25519;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::message_of;
+use crate::core::boundary::webcrypto::subtle;
 use crate::core::transport::Fut;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[wasm_bindgen]
-extern "C" {
-    /// The global `crypto` (browsers, workers, Node 20+): `undefined` where it is missing.
-    #[wasm_bindgen(thread_local_v2, js_name = crypto)]
-    static CRYPTO: JsValue;
-}
-
 pub struct WebCrypto;
-
-fn subtle() -> Result<web_sys::SubtleCrypto> {
-    let crypto = CRYPTO.with(JsValue::clone);
-    if crypto.is_undefined() || crypto.is_null() {
-        return Err(SdkError::new(
-            Code::Unsupported,
-            "WebCrypto is not available (browsers expose it only on https:// or localhost pages)",
-        ));
-    }
-    Ok(crypto.unchecked_into::<web_sys::Crypto>().subtle())
-}
 
 fn unsupported(e: JsValue) -> SdkError {
     SdkError::new(

@@ -7,6 +7,7 @@ use super::quorum::Quorum;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::ToJs;
 use crate::core::boundary::promise::{spawn, Settle};
+use crate::core::boundary::webcrypto::sha256_hex;
 use crate::core::client::Client;
 use crate::core::execution::result::outputs_of;
 use crate::core::execution::{
@@ -14,7 +15,6 @@ use crate::core::execution::{
 };
 use crate::core::transport::Fut;
 use crate::core::verify::{VerificationReport, VerifyOptions};
-use sandrun_protocol::hash::sha256_hex;
 use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::StatusBody;
 use std::cell::Cell;
@@ -227,9 +227,10 @@ async fn examine(m: &Rc<WorkerExecution>) -> (WorkerEvidence, Option<StatusBody>
         .map(|(k, f)| (k.clone(), f.sha256.clone()))
         .collect();
     let exit = meta.map(|m| m.exit_code).unwrap_or(-1);
-    e.result_hash = Some(sha256_hex(
-        result_key(&status.job_hash, exit, &e.outputs).as_bytes(),
-    ));
+    match sha256_hex(result_key(&status.job_hash, exit, &e.outputs).as_bytes()).await {
+        Ok(h) => e.result_hash = Some(h),
+        Err(err) => e.problems.push(err.message),
+    }
     match m.check(false).await {
         Ok(r) => {
             e.verified = r.signature.valid && r.job_hash.matches != Some(false);
