@@ -66,7 +66,7 @@ function kubo(m, target) {
 
 const rows = {
   'sandrun-ipfs, native (Rust)': async (m) => {
-    const bin = path.join(root, 'crates/sandrun-ipfs/target/release/examples/cid');
+    const bin = path.join(root, 'target/release/examples/cid');
     if (!existsSync(bin)) throw new Error('build it: make bench-ipfs');
     // The example times its own work (the file read from the page cache included).
     const { out } = run(bin, ['--cid-version', m.cidVersion, '--raw-leaves', m.rawLeaves, '--chunker', 'size-262144', file]);

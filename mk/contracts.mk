@@ -1,13 +1,11 @@
 # The marketplace contract (contracts/), its tests on a real anvil (tests/contracts/), the gas
-# report, and the pure Rust chain crate (crates/sandrun-chain, a standalone crate for now).
+# report. The pure Rust chain crate (crates/sandrun-chain) is a workspace member: its tests run in
+# `make test-native`.
 #   make contracts        compile contracts/*.sol with solc-js into contracts/out/ (committed)
-#   make test-contracts   artifacts match a fresh compile; node:test + viem against anvil;
-#                         cargo test of crates/sandrun-chain (its own target dir)
+#   make test-contracts   artifacts match a fresh compile; node:test + viem against anvil
 #   make gas              gas per function and for a 2-of-3 lifecycle
 .PHONY: contracts test-contracts gas
 TEST_STEPS += test-contracts
-
-CHAIN_CRATE := crates/sandrun-chain/Cargo.toml
 
 contracts: $(call DEPS,setup)
 	@node scripts/compile-contracts.mjs
@@ -21,7 +19,6 @@ test-contracts: $(call DEPS,setup)
 	if [ $$status -ne 0 ]; then cat "$$out"; fi; \
 	awk '/^# pass /{p=$$3} /^# fail /{f=$$3} END{printf "%d passed, %d failed (tests/contracts, node:test)\n", p, f}' "$$out"; \
 	rm -f "$$out"; [ $$status -eq 0 ]
-	@cargo test -q --manifest-path $(CHAIN_CRATE) --no-fail-fast
 
 gas: $(call DEPS,setup)
 	@node scripts/gas-report.mjs

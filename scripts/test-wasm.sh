@@ -42,7 +42,10 @@ limits=(--jobs-per-hour 100000 --max-concurrent 16 --cpu-per-minute 100000)
 # follows SANDRUN_TEST_PORT (+7), so runs on other base ports do not collide; names carry the port.
 POOL_PORT=${SANDRUN_TEST_POOL_PORT:-$((PORT + 7))}
 pool_names=(wasm-pool-a-$POOL_PORT wasm-pool-b-$POOL_PORT wasm-pool-bad-$POOL_PORT wasm-pool-coord-$POOL_PORT wasm-pool-broker-$POOL_PORT)
-trap 'for n in wasm-test wasm-test-compat wasm-test-fault wasm-test-fault-compat "${pool_names[@]}"; do scripts/devnode.sh stop "$n" || true; done' EXIT
+# What to stop on exit: the dev nodes below, and whatever the parts in scripts/test-wasm.d/ start.
+STOPS=()
+trap 'for s in "${STOPS[@]}"; do eval "$s" || true; done' EXIT
+STOPS+=('for n in wasm-test wasm-test-compat wasm-test-fault wasm-test-fault-compat "${pool_names[@]}"; do scripts/devnode.sh stop "$n" || true; done')
 scripts/devnode.sh start wasm-test "$PORT" worker --port "$PORT" --worker-key build/wasm-test.key.pem "${limits[@]}"
 scripts/devnode.sh start wasm-test-compat "$COMPAT_PORT" worker --port "$COMPAT_PORT" --compat \
   --worker-key build/wasm-test-compat.key.pem "${limits[@]}"
@@ -81,6 +84,12 @@ export SANDRUN_TEST_FAULT_ENDPOINT=http://127.0.0.1:$FAULT_PORT
 export SANDRUN_TEST_FAULT_COMPAT_ENDPOINT=http://127.0.0.1:$FAULT_COMPAT_PORT
 export SANDRUN_TEST_ENDPOINT=http://127.0.0.1:$PORT
 export SANDRUN_TEST_COMPAT_ENDPOINT=http://127.0.0.1:$COMPAT_PORT
+# Parts with services of their own (anvil, Kubo, pinning services): each scripts/test-wasm.d/*.sh is
+# sourced here, starts what its scenarios need, adds its stop command to STOPS and exports the
+# environment its scenarios read at compile time (tests/common/*.rs, option_env!).
+for part in scripts/test-wasm.d/*.sh; do
+  if [ -f "$part" ]; then source "$part"; fi
+done
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # tests/support/node-ws.js loads the ws package from here.
 export SANDRUN_TOOLS=$PWD/tools

@@ -6,8 +6,10 @@
 //!   node;
 //! - `core`: configuration, the job as data, packaging, transport, worker actions, executions and
 //!   their verification, and the extension points above it;
-//! - `ext` (feature `full`): plugins and middleware, pools, k-of-n consensus, the node-operator
+//! - `ext` (feature `ext`): plugins and middleware, pools, k-of-n consensus, the node-operator
 //!   agent;
+//! - `market` (features `chain`, `ipfs`, `market`): the contract over EIP-1193, IPFS, and the paid
+//!   coordinated job;
 //! - `entries`: what each npm entry exports beyond the layers (`@sandrun/sdk` is the core build,
 //!   `@sandrun/sdk/full` the full one).
 //!
@@ -23,12 +25,14 @@
 
 pub mod core;
 mod entries;
-#[cfg(feature = "full")]
+#[cfg(feature = "ext")]
 pub mod ext;
+#[cfg(any(feature = "chain", feature = "ipfs"))]
+pub mod market;
 
 pub use core::boundary::platform;
 pub use core::builder::JobBuilder;
 pub use core::execution::{JobExecution, LogStream};
 pub use core::sandrun::Sandrun;
-#[cfg(feature = "full")]
+#[cfg(feature = "ext")]
 pub use ext::plugins;

@@ -15,6 +15,8 @@ fn install() {
 common::all_scenarios!(crate::install);
 crate::all_plugin_scenarios!(crate::install);
 common::pool::all_pool_scenarios!(crate::install);
+common::chain::all_chain_scenarios!(crate::install);
+common::ipfs::all_ipfs_scenarios!(crate::install);
 
 /// The browser platform is what the suite runs on.
 #[wasm_bindgen_test::wasm_bindgen_test]

@@ -3,5 +3,5 @@
 //! which entry has them; the full build (`@sandrun/sdk/full`) exports the extension layers as
 //! they are.
 
-#[cfg(not(feature = "full"))]
+#[cfg(not(feature = "ext"))]
 mod core_only;

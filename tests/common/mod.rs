@@ -18,6 +18,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+pub mod chain;
+pub mod ipfs;
 pub mod plugins;
 pub mod pool;
 

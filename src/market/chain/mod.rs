@@ -1,0 +1,1 @@
+//! The marketplace contract over EIP-1193 (being built).

@@ -1,0 +1,1 @@
+//! IPFS: Kubo RPC, local CIDs, verified retrieval, pinning services (being built).
