@@ -8,10 +8,11 @@ export class SandrunError extends Error {
     super(message);
     this.code = details.code ?? 'INTERNAL';
     this.retryable = Boolean(details.retryable);
-    for (const key of ['operation', 'endpoint', 'jobId', 'status', 'retryAfterMs', 'attempt', 'plugin', 'errors', 'report']) {
-      if (details[key] !== undefined) this[key] = details[key];
+    // Every other detail the SDK gives (operation, endpoint, jobId, status, retryAfterMs, attempt,
+    // plugin, errors, report, and what a layer adds: errorName, args, txHash, …).
+    for (const [key, value] of Object.entries(details)) {
+      if (key !== 'code' && key !== 'retryable' && value !== undefined) this[key] = value;
     }
-    if (details.cause !== undefined) this.cause = details.cause;
   }
 }
 

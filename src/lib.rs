@@ -30,9 +30,9 @@ pub mod ext;
 #[cfg(any(feature = "chain", feature = "ipfs"))]
 pub mod market;
 
-pub use core::boundary::platform;
 pub use core::builder::JobBuilder;
 pub use core::execution::{JobExecution, LogStream};
 pub use core::sandrun::Sandrun;
+pub use entries::set_platform;
 #[cfg(feature = "ext")]
 pub use ext::plugins;

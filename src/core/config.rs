@@ -1,7 +1,44 @@
 //! Client configuration: every field, its default, and its checks in one place.
 
 use super::boundary::error::{FieldProblem, Result, SdkError};
-use super::boundary::js::num;
+use super::boundary::js::{num, Extra};
+use std::cell::RefCell;
+use wasm_bindgen::JsValue;
+
+/// A section of the config that a layer above the core reads (`chain`, `ipfs`, …): the layer
+/// registers it when the module is set up (`src/entries/`), so that the core can refuse unknown
+/// keys and run the section's checks at `Sandrun.create` without knowing the layer.
+#[derive(Clone, Copy)]
+pub struct Section {
+    pub key: &'static str,
+    /// Problems with the section's value; fields are named below `config.<key>.`.
+    pub check: fn(&JsValue) -> Vec<FieldProblem>,
+}
+
+thread_local! {
+    static SECTIONS: RefCell<Vec<Section>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Registers a layer's config section (once per key).
+pub fn add_section(section: Section) {
+    SECTIONS.with(|s| {
+        let mut s = s.borrow_mut();
+        if !s.iter().any(|x| x.key == section.key) {
+            s.push(section);
+        }
+    });
+}
+
+/// The client's core options, by their JS names.
+const CORE_KEYS: [&str; 7] = [
+    "endpoint",
+    "trustedWorkers",
+    "requireVerified",
+    "pollIntervalMs",
+    "timeoutMs",
+    "requestTimeoutMs",
+    "streamLogs",
+];
 
 /// Options for `Sandrun.create(config)`. Every field is optional.
 #[derive(Debug, Clone, Default, sandrun_derive::FromJs)]
@@ -24,10 +61,13 @@ pub struct SandrunConfig {
     pub request_timeout_ms: Option<f64>,
     /// Follow logs over the worker's WebSocket (default true); false reads `/logs` after the job.
     pub stream_logs: Option<bool>,
+    /// The keys for layers above the core (`chain`, `ipfs`, …), checked by `resolve`.
+    #[js(rest)]
+    pub sections: Vec<(String, JsValue)>,
 }
 
 /// A validated configuration with defaults applied.
-#[derive(Debug, Clone, PartialEq, sandrun_derive::ToJs)]
+#[derive(Debug, Clone, sandrun_derive::ToJs)]
 pub struct ResolvedConfig {
     pub endpoint: String,
     pub trusted_workers: Vec<String>,
@@ -36,6 +76,20 @@ pub struct ResolvedConfig {
     pub timeout_ms: f64,
     pub request_timeout_ms: f64,
     pub stream_logs: bool,
+    /// The sections layers above the core read, as given (each declares its TypeScript).
+    #[js(extra)]
+    pub sections: Extra,
+}
+
+impl ResolvedConfig {
+    /// A layer's section of the config, if the user gave one.
+    pub fn section(&self, key: &str) -> Option<&JsValue> {
+        self.sections
+            .0
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
 }
 
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8443";
@@ -79,6 +133,27 @@ impl SandrunConfig {
         let poll_interval_ms = ms("pollIntervalMs", self.poll_interval_ms, 500.0);
         let timeout_ms = ms("timeoutMs", self.timeout_ms, 600_000.0);
         let request_timeout_ms = ms("requestTimeoutMs", self.request_timeout_ms, 60_000.0);
+        let registered = SECTIONS.with(|s| s.borrow().clone());
+        let mut sections = Extra::default();
+        for (key, value) in self.sections {
+            match registered.iter().find(|s| s.key == key) {
+                Some(s) => {
+                    problems.extend((s.check)(&value));
+                    sections.set(s.key, value);
+                }
+                None => {
+                    let known: Vec<&str> = CORE_KEYS
+                        .iter()
+                        .copied()
+                        .chain(registered.iter().map(|s| s.key))
+                        .collect();
+                    problems.push(FieldProblem::new(
+                        format!("config.{key}"),
+                        format!("is not an option (expected one of: {})", known.join(", ")),
+                    ));
+                }
+            }
+        }
         if !problems.is_empty() {
             return Err(SdkError::validation(problems).op("create"));
         }
@@ -90,6 +165,7 @@ impl SandrunConfig {
             timeout_ms,
             request_timeout_ms,
             stream_logs: self.stream_logs.unwrap_or(true),
+            sections,
         })
     }
 }

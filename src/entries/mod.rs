@@ -5,3 +5,20 @@
 
 #[cfg(not(feature = "ext"))]
 mod core_only;
+
+use wasm_bindgen::prelude::*;
+
+/// Installs the platform object (`js/browser.js`, `js/node.js`); each entry file calls it once,
+/// before anything else. The layers this build has register what they add to the core here (the
+/// config sections they read).
+#[wasm_bindgen(js_name = setPlatform)]
+pub fn set_platform(
+    #[wasm_bindgen(unchecked_param_type = "Platform")] platform: JsValue,
+) -> Result<(), JsValue> {
+    crate::core::boundary::platform::install(platform)?;
+    #[cfg(feature = "chain")]
+    crate::market::chain::register();
+    #[cfg(feature = "ipfs")]
+    crate::market::ipfs::register();
+    Ok(())
+}

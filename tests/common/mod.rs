@@ -70,8 +70,7 @@ pub fn install(platform: impl FnOnce() -> JsValue) {
         let mut p = p.borrow_mut();
         if p.is_none() {
             let obj = platform();
-            sandrun_sdk::platform::set_platform(obj.clone())
-                .expect("setPlatform accepts the platform");
+            sandrun_sdk::set_platform(obj.clone()).expect("setPlatform accepts the platform");
             *p = Some(obj);
         }
     });

@@ -14,7 +14,9 @@
 //! - on a field: `name = "type"` (the JS key; default: the field's name in camelCase),
 //!   `ts = "Record<string, OutputInfo>"` (the TypeScript type; default: derived from the Rust type),
 //!   `optional` (ToJs: the key is left out when `None`, declared `key?: T`), `extra` (ToJs: the
-//!   field adds keys of its own — extension fields — and is not declared here).
+//!   field adds keys of its own — extension fields — and is not declared here), `rest` (FromJs:
+//!   the keys no other field reads, as `Vec<(String, JsValue)>`, for the caller to check — the
+//!   sections of the config that layers above the core read).
 //!
 //! The generated code names the SDK's own paths (`crate::core::boundary::{js, reader, error}`), so these
 //! derives serve that crate only.
@@ -33,6 +35,7 @@ struct FieldOpts {
     ts: Option<String>,
     optional: bool,
     extra: bool,
+    rest: bool,
 }
 
 #[derive(Default)]
@@ -53,6 +56,8 @@ fn field_opts(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 o.optional = true;
             } else if m.path.is_ident("extra") {
                 o.extra = true;
+            } else if m.path.is_ident("rest") {
+                o.rest = true;
             } else {
                 return Err(m.error("unknown #[js] field option"));
             }
@@ -280,10 +285,15 @@ fn from_js(input: &DeriveInput) -> syn::Result<Tokens> {
         .unwrap_or_else(|| format!("{} options.", camel(&name.to_string())));
     let mut keys = Vec::new();
     let mut reads = Vec::new();
+    let mut rest = None;
     let mut ts = format!("{}export interface {name} {{\n", tsdoc(&input.attrs, ""));
     for f in named_fields(input)? {
         let o = field_opts(&f.attrs)?;
         let ident = f.ident.as_ref().expect("named");
+        if o.rest {
+            rest = Some(ident.clone());
+            continue;
+        }
         let key = o.name.clone().unwrap_or_else(|| camel(&ident.to_string()));
         let Some(t) = inner(&f.ty, "Option") else {
             return Err(syn::Error::new_spanned(
@@ -302,12 +312,19 @@ fn from_js(input: &DeriveInput) -> syn::Result<Tokens> {
     } else {
         ts_section(name, ts)
     };
+    let (check, rest_field) = match rest {
+        Some(f) => (
+            quote! { let rest = r.rest(&[#(#keys),*]); },
+            quote! { #f: rest, },
+        ),
+        None => (quote! { r.only(&[#(#keys),*]); }, quote!()),
+    };
     Ok(quote! {
         impl crate::core::boundary::reader::FromJs for #name {
             fn from_js(v: &::wasm_bindgen::JsValue) -> crate::core::boundary::error::Result<Self> {
                 let mut r = crate::core::boundary::reader::Reader::new(v, #context);
-                r.only(&[#(#keys),*]);
-                let out = #name { #(#reads),* };
+                #check
+                let out = #name { #rest_field #(#reads),* };
                 r.finish(out)
             }
         }

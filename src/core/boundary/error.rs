@@ -99,6 +99,8 @@ pub struct Context {
     pub attempt: Option<u32>,
     /// The plugin or middleware that threw (PLUGIN errors).
     pub plugin: Option<String>,
+    /// Fields a layer adds for its errors (a revert's `errorName` and `args`, a `txHash`, …).
+    pub extra: super::js::Extra,
 }
 
 #[derive(Debug, Clone)]

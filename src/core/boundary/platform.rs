@@ -83,11 +83,9 @@ thread_local! {
     static PLATFORM: RefCell<Option<Platform>> = const { RefCell::new(None) };
 }
 
-/// Installs the platform (called once by each entry file before any other call).
-#[wasm_bindgen(js_name = setPlatform)]
-pub fn set_platform(
-    #[wasm_bindgen(unchecked_param_type = "Platform")] platform: JsValue,
-) -> std::result::Result<(), JsValue> {
+/// Installs the platform (`setPlatform`, exported by the entries layer, calls it once before
+/// anything else).
+pub fn install(platform: JsValue) -> std::result::Result<(), JsValue> {
     for name in ["request", "openStream", "sleep", "gzip", "makeError"] {
         if !Reflect::get(&platform, &name.into())
             .map(|f| f.is_function())

@@ -46,6 +46,7 @@ impl SdkError {
         if let Some(report) = &self.report {
             d.set("report", report);
         }
+        c.extra.write(&d);
         make_error(self.code.as_str(), &self.message, &d.into())
     }
 }

@@ -62,6 +62,14 @@ impl Reader {
         }
     }
 
+    /// The keys not in `known`, with their values (for a caller that checks them itself).
+    pub fn rest(&self, known: &[&str]) -> Vec<(String, JsValue)> {
+        entries(&self.obj)
+            .into_iter()
+            .filter(|(k, _)| !known.contains(&k.as_str()))
+            .collect()
+    }
+
     pub fn value(&self, key: &str) -> Option<JsValue> {
         prop(&self.obj, key)
     }
