@@ -55,5 +55,37 @@ export declare class UnsupportedError extends SandrunError {}
 export declare class CircuitOpenError extends SandrunError {}
 /** A plugin or middleware threw; `plugin` names it, `cause` is what it threw. */
 export declare class PluginError extends SandrunError {}
+/** A chain call failed (JSON-RPC error, no contract at the address, a dropped transaction). */
+export declare class ChainError extends SandrunError {
+  /** The transaction, when one was sent. */
+  readonly txHash?: string;
+}
+/** The contract reverted with one of its custom errors (or `Error(string)`, `Panic(uint256)`). */
+export declare class RevertError extends ChainError {
+  /** The custom error's name, e.g. `AlreadyClaimed`. */
+  readonly errorName: string;
+  /** Its arguments by name (bigint for numbers, hex strings for bytes and addresses). */
+  readonly args: Record<string, unknown>;
+}
+/** The user rejected the request in their wallet (EIP-1193 code 4001). */
+export declare class UserRejectedError extends ChainError {}
+/** The wallet or RPC is on another chain than the one expected. */
+export declare class WrongChainError extends ChainError {
+  readonly expectedChainId?: bigint;
+  readonly chainId?: bigint;
+}
+/** The account cannot pay for the transaction (value plus gas). */
+export declare class InsufficientFundsError extends ChainError {}
+/** A transaction was replaced by another with the same nonce. */
+export declare class ReplacedError extends ChainError {
+  readonly reason?: 'repriced' | 'cancelled' | 'replaced';
+  readonly replacement?: string;
+}
+/** An IPFS node, gateway or pinning service failed; `attempts` lists each source tried. */
+export declare class IpfsError extends SandrunError {
+  readonly attempts?: { source: string; problem: string }[];
+}
+/** Content did not match its CID. */
+export declare class CidMismatchError extends IpfsError {}
 /** Builds the error instance for a code (used by the wasm; exported for tests and tooling). */
 export declare function makeError(code: string, message: string, details?: Record<string, unknown>): SandrunError;

@@ -42,6 +42,22 @@ export class UnsupportedError extends SandrunError {}
 export class CircuitOpenError extends SandrunError {}
 /** A plugin or middleware threw; `plugin` names it and `cause` is what it threw. */
 export class PluginError extends SandrunError {}
+/** A chain call failed (JSON-RPC error, no contract at the address, a dropped transaction). */
+export class ChainError extends SandrunError {}
+/** The contract reverted: `errorName` and `args` are its custom error's. */
+export class RevertError extends ChainError {}
+/** The user rejected the request in their wallet (EIP-1193 code 4001). */
+export class UserRejectedError extends ChainError {}
+/** The wallet or RPC is on another chain than the one expected. */
+export class WrongChainError extends ChainError {}
+/** The account cannot pay for the transaction (value plus gas). */
+export class InsufficientFundsError extends ChainError {}
+/** A transaction was replaced by another with the same nonce (`reason`, `replacement`). */
+export class ReplacedError extends ChainError {}
+/** An IPFS node, gateway or pinning service failed; `attempts` lists each source and what was wrong. */
+export class IpfsError extends SandrunError {}
+/** Content did not match its CID. */
+export class CidMismatchError extends IpfsError {}
 
 const byCode = {
   VALIDATION: ValidationError,
@@ -57,6 +73,14 @@ const byCode = {
   UNSUPPORTED: UnsupportedError,
   CIRCUIT_OPEN: CircuitOpenError,
   PLUGIN: PluginError,
+  CHAIN: ChainError,
+  REVERTED: RevertError,
+  REJECTED: UserRejectedError,
+  WRONG_CHAIN: WrongChainError,
+  INSUFFICIENT_FUNDS: InsufficientFundsError,
+  REPLACED: ReplacedError,
+  IPFS: IpfsError,
+  CID_MISMATCH: CidMismatchError,
 };
 
 // Each class's `name`, written out: `new.target.name` would be whatever a minifier renamed the
@@ -64,6 +88,7 @@ const byCode = {
 const named = {
   SandrunError, ValidationError, NetworkError, TimeoutError, HttpError, RateLimitError, NotFoundError,
   VerificationError, ConsensusError, CancelledError, ProtocolError, UnsupportedError, CircuitOpenError, PluginError,
+  ChainError, RevertError, UserRejectedError, WrongChainError, InsufficientFundsError, ReplacedError, IpfsError, CidMismatchError,
 };
 for (const [name, Class] of Object.entries(named)) {
   Object.defineProperty(Class.prototype, 'name', { value: name, writable: true, configurable: true });

@@ -64,6 +64,25 @@ codes! {
     CircuitOpen = "CIRCUIT_OPEN", "CircuitOpenError" extends "SandrunError", retryable: true;
     /// A plugin or middleware threw (`plugin` names it; `cause` is what it threw).
     Plugin = "PLUGIN", "PluginError" extends "SandrunError", retryable: false;
+    /// A chain call failed (JSON-RPC error, no contract at the address, a transaction dropped).
+    Chain = "CHAIN", "ChainError" extends "SandrunError", retryable: false;
+    /// The contract reverted: `errorName` and `args` are its custom error's.
+    Reverted = "REVERTED", "RevertError" extends "ChainError", retryable: false;
+    /// The user rejected the request in their wallet (EIP-1193 code 4001).
+    Rejected = "REJECTED", "UserRejectedError" extends "ChainError", retryable: false;
+    /// The wallet or RPC is on another chain than the one expected.
+    WrongChain = "WRONG_CHAIN", "WrongChainError" extends "ChainError", retryable: false;
+    /// The account cannot pay for the transaction (value plus gas).
+    InsufficientFunds = "INSUFFICIENT_FUNDS", "InsufficientFundsError" extends "ChainError", retryable: false;
+    /// A transaction was replaced by another with the same nonce (`reason`: repriced, cancelled,
+    /// replaced; `replacement` is the one mined).
+    Replaced = "REPLACED", "ReplacedError" extends "ChainError", retryable: false;
+    /// An IPFS node, gateway or pinning service failed (`attempts` lists each source tried and
+    /// what was wrong with it).
+    Ipfs = "IPFS", "IpfsError" extends "SandrunError", retryable: true;
+    /// Content did not match its CID (a node's CID differs from the local one, a block's hash
+    /// from the CID it was asked for).
+    CidMismatch = "CID_MISMATCH", "CidMismatchError" extends "IpfsError", retryable: false;
 }
 
 /// One problem with one input field.

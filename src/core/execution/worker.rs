@@ -60,8 +60,8 @@ impl WorkerExecution {
         CallOpts {
             timeout_ms,
             signal: signal.or(self.signal.as_ref()).cloned(),
-            on_progress: None,
             job_id: Some(self.id.clone()),
+            ..Default::default()
         }
     }
 

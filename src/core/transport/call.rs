@@ -33,6 +33,9 @@ pub struct CallOpts {
     pub on_progress: Option<Function>,
     /// The job this is about, for errors and hook contexts.
     pub job_id: Option<String>,
+    /// Headers of this request (a service's bearer token, say). Browsers send a CORS preflight
+    /// for most: only for servers that answer one (not the Sandrun worker).
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Clone)]

@@ -46,6 +46,7 @@ impl Http {
         if let Some(b) = &body {
             headers.push(("Content-Type".to_string(), b.content_type.clone()));
         }
+        headers.extend(opts.headers.iter().cloned());
         Call {
             op,
             method,
