@@ -118,8 +118,6 @@ pub struct Context {
     pub attempt: Option<u32>,
     /// The plugin or middleware that threw (PLUGIN errors).
     pub plugin: Option<String>,
-    /// Fields a layer adds for its errors (a revert's `errorName` and `args`, a `txHash`, …).
-    pub extra: super::js::Extra,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +128,10 @@ pub struct SdkError {
     pub context: Context,
     /// A value the JS error carries as `.report` (a verification report, say).
     pub report: Option<JsValue>,
+    /// Fields a layer adds to its errors, as a plain object whose keys the JS error gets (a
+    /// revert's `errorName` and `args`, a `txHash`, …). One value, not a list: every error site
+    /// clones and drops the context, and a list there cost the core's wasm about 1 KB.
+    pub details: Option<JsValue>,
     /// A JS value thrown by user code: a PLUGIN error carries it as `.cause`; for other codes it
     /// is what JS receives unchanged (a `SandrunError` a middleware rethrew).
     pub js: Option<JsValue>,
@@ -145,6 +147,7 @@ impl SdkError {
             retryable: code.default_retryable(),
             context: Context::default(),
             report: None,
+            details: None,
             js: None,
         }
     }
@@ -199,6 +202,12 @@ impl SdkError {
 
     pub fn with_report(mut self, report: JsValue) -> Self {
         self.report = Some(report);
+        self
+    }
+
+    /// Adds the keys of `details` (a plain object) to the JS error.
+    pub fn with_details(mut self, details: JsValue) -> Self {
+        self.details = Some(details);
         self
     }
 }

@@ -5,7 +5,7 @@
 use super::error::{Code, SdkError};
 use super::js::Obj;
 use super::platform::make_error;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 impl SdkError {
     pub fn into_js(self) -> JsValue {
@@ -46,8 +46,14 @@ impl SdkError {
         if let Some(report) = &self.report {
             d.set("report", report);
         }
-        c.extra.write(&d);
-        make_error(self.code.as_str(), &self.message, &d.into())
+        let d: JsValue = d.into();
+        if let Some(more) = &self.details {
+            js_sys::Object::assign(
+                d.unchecked_ref::<js_sys::Object>(),
+                more.unchecked_ref::<js_sys::Object>(),
+            );
+        }
+        make_error(self.code.as_str(), &self.message, &d)
     }
 }
 
