@@ -3,6 +3,8 @@
 import { Sandrun, ValidationError } from '@sandrun/sdk';
 import { retryPlugin } from '@sandrun/sdk'; // ERROR: plugins are in '@sandrun/sdk/full'
 import type { Pool } from '@sandrun/sdk'; // ERROR: pools are in '@sandrun/sdk/full'
+import { Market } from '@sandrun/sdk'; // ERROR: the chain layer is in '@sandrun/sdk/full'
+import { Sandrun as FullSandrun, parseEther } from '@sandrun/sdk/full';
 
 export async function misuse(sandrun: Sandrun): Promise<void> {
   new Sandrun(); // ERROR: no public constructor
@@ -25,4 +27,20 @@ export async function misuse(sandrun: Sandrun): Promise<void> {
   sandrun.job().outputs('out/*'); // ERROR: outputs takes a list of globs
   sandrun.pool().workers(['http://127.0.0.1:8443']); // ERROR: the core entry's pool() throws (never)
   void [s, id, ok, bytes, e, field, status, retryPlugin as unknown as Pool];
+}
+
+export async function chainMisuse(sandrun: FullSandrun): Promise<void> {
+  await FullSandrun.create({ chain: { rpcurl: 'http://127.0.0.1:8545' } }); // ERROR: no such chain option
+  await (sandrun as unknown as Sandrun).market('0x5FbDB2315678afecb367f032d93F642f64180aa3'); // ERROR: the core entry's Sandrun has no market()
+  const market = await sandrun.market('0x5FbDB2315678afecb367f032d93F642f64180aa3');
+  const job = { jobHash: '0x', inputCid: 'bafy', k: 2, n: 3, deadline: 1 };
+  await market.postJob({ ...job, pricePerNode: 0.01 }); // ERROR: amounts are bigint or a string with a unit, never a float
+  await market.postJob(job); // ERROR: pricePerNode is required
+  const id: number = (await market.postJob({ ...job, pricePerNode: 1n })).jobId; // ERROR: job ids are bigint
+  const paid: number = (await market.finalize(1n)).paid; // ERROR: amounts are bigint
+  market.watch('Nope', {}, () => {}); // ERROR: not an event of the contract
+  market.watch('JobPosted', {}, (log) => { if (log.event === 'JobPosted') void (log.args.k satisfies string); }); // ERROR: k is a number
+  await market.claim('1'); // ERROR: job ids are bigint or number
+  parseEther(1); // ERROR: parseEther takes a decimal string
+  void [id, paid, Market];
 }

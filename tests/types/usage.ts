@@ -113,3 +113,90 @@ export async function pools(sandrun: FullSandrun, src: string): Promise<void> {
   node.close();
   void [status, id];
 }
+
+// The chain layer (issue 9): the full entry's Market, wallets, units and chain errors.
+import {
+  Market,
+  parseEther,
+  parseUnits,
+  formatEther,
+  RevertError,
+  UserRejectedError,
+  WrongChainError,
+  ReplacedError,
+  InsufficientFundsError,
+} from '@sandrun/sdk/full';
+import type {
+  AnnouncedWallet,
+  Eip1193Provider,
+  JobInfo,
+  JobSettlement,
+  MarketLog,
+  MarketNode,
+  PostedJob,
+  TxReceipt,
+} from '@sandrun/sdk/full';
+
+export async function chain(fallback: Eip1193Provider, key: string): Promise<void> {
+  const wallets: AnnouncedWallet[] = await FullSandrun.wallets({ timeoutMs: 100 });
+  const provider: Eip1193Provider = wallets[0]?.provider ?? fallback;
+  const name: string | undefined = wallets[0]?.info.rdns;
+  const viaWallet = await FullSandrun.create({
+    chain: { provider, chainId: 31337, confirmations: 2, maxFeePerGas: '50 gwei', addChain: { chainName: 'anvil', rpcUrls: ['http://127.0.0.1:8545'] } },
+  });
+  const local = await FullSandrun.create({ chain: { rpcUrl: 'http://127.0.0.1:8545', privateKey: key, chainId: 31337n, pollIntervalMs: 500 } });
+  const address: string = await local.deployMarket({ minBond: parseEther('0.1'), claimBond: '0.01 ether', unbondingDelay: 60 });
+  const market: Market = await viaWallet.market(address);
+  const chainId: bigint = market.chainId;
+  const registered: TxReceipt = await market.registerNode(
+    { workerKey: 'base64 key', endpoint: 'http://127.0.0.1:8443', price: '0.01 ether', bond: parseEther('0.1') },
+    { confirmations: 1, maxFeePerGas: parseUnits('30 gwei') },
+  );
+  const gas: bigint = registered.gasUsed;
+  const status: 'success' | 'reverted' = registered.status;
+  const deadline = new Date(Date.now() + 3_600_000);
+  const posted: PostedJob = await market.postJob(
+    { jobHash: '0x' + '11'.repeat(32), inputCid: 'bafy', k: 2, n: 3, pricePerNode: parseEther('0.01'), deadline },
+    { onSent: (hash: string) => void hash },
+  );
+  const jobId: bigint = posted.jobId;
+  await market.claim(jobId);
+  await market.submitResult(jobId, { resultHash: '0x' + '22'.repeat(32), outputCid: 'bafy', signature: 'base64 sig' });
+  const settled: JobSettlement = await market.finalize(jobId);
+  const agreeing: string[] = settled.agreeing;
+  const paid: bigint = settled.paid;
+  const job: JobInfo = await market.job(1);
+  const state: 'open' | 'claimed' | 'finalized' | 'refunded' | 'cancelled' = job.state;
+  const node: MarketNode = await market.node(agreeing[0]);
+  const earned: bigint = await market.balanceOf(agreeing[0]);
+  const stop: () => void = market.watch('JobPosted', { fromBlock: 0, confirmations: 2, args: { poster: address } }, (log: MarketLog) => {
+    if (log.event === 'JobPosted') {
+      const price: bigint = log.args.pricePerNode;
+      const removed: boolean = log.removed;
+      void [price, removed];
+    }
+  });
+  stop();
+  const faster: string = await market.speedUp(posted.txHash, { maxFeePerGas: '100 gwei' });
+  await market.cancelTransaction(faster);
+  const text: string = formatEther(paid + gas);
+  try {
+    await market.withdraw();
+  } catch (e) {
+    if (e instanceof RevertError) {
+      const errorName: string = e.errorName;
+      void [errorName, e.args];
+    } else if (e instanceof WrongChainError) {
+      const expected: bigint | undefined = e.expectedChainId;
+      void expected;
+    } else if (e instanceof ReplacedError) {
+      const reason: 'repriced' | 'cancelled' | 'replaced' | undefined = e.reason;
+      void reason;
+    } else if (e instanceof UserRejectedError || e instanceof InsufficientFundsError) {
+      const txHash: string | undefined = e.txHash;
+      void txHash;
+    }
+  }
+  market.free();
+  void [name, chainId, status, state, node.workerKey, earned, text];
+}

@@ -268,3 +268,20 @@ fn rpc_url(url: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rpc_url;
+
+    #[test]
+    fn rpc_urls() {
+        assert!(rpc_url("http://127.0.0.1:8545").is_ok());
+        assert!(rpc_url("https://node.example/v3/key?x=1").is_ok());
+        assert!(rpc_url("ws://127.0.0.1:8545")
+            .unwrap_err()
+            .contains("WebSocket"));
+        assert!(rpc_url("127.0.0.1:8545").is_err());
+        assert!(rpc_url("http:///x").is_err());
+        assert!(rpc_url("http://a b").is_err());
+    }
+}

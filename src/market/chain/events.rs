@@ -246,3 +246,38 @@ export type MarketLog = { [E in MarketEventName]: {
   removed: boolean;
 } }[MarketEventName];
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_go_to_their_topic_positions() {
+        let poster = Address::repeat_byte(7);
+        let t = topics("JobPosted", &[("poster".into(), Indexed::Address(poster))]).unwrap();
+        assert_eq!(t.len(), 3, "topic 0, any job id, the poster");
+        assert_eq!(t[0], sandrun_chain::events::topic0("JobPosted"));
+        assert_eq!(t[1], None);
+        assert_eq!(t[2], Some(poster.into_word()));
+        let t = topics(
+            "ResultSubmitted",
+            &[("jobId".into(), Indexed::Id(U256::from(5)))],
+        )
+        .unwrap();
+        assert_eq!(t, vec![t[0], Some(B256::from(U256::from(5)))]);
+        assert_eq!(topics("Withdrawn", &[]).unwrap().len(), 1);
+        let e = topics("Withdrawn", &[("jobId".into(), Indexed::Id(U256::from(1)))]).unwrap_err();
+        assert_eq!(e.field, "args.jobId");
+        assert_eq!(topics("Nope", &[]).unwrap_err().field, "event");
+    }
+
+    #[test]
+    fn every_event_has_its_indexed_arguments_listed() {
+        for name in names() {
+            assert!(INDEXED.iter().any(|(n, _)| *n == name), "{name}");
+        }
+        for (_, indexed) in INDEXED {
+            assert!(indexed.iter().all(|i| indexed_kind(i).is_some()));
+        }
+    }
+}

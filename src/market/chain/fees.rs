@@ -80,8 +80,10 @@ pub fn cap_too_low(cap: U256, required: U256) -> SdkError {
 /// The fees of a replacement for a transaction sent with `old`: at least 11 % more on each,
 /// and at least what the chain asks now; within `cap`.
 pub fn bump(old: &Fees, now: &Fees, cap: Option<U256>) -> Result<Fees> {
-    let raise =
-        |v: U256| v * U256::from(REPLACEMENT_BUMP_PERCENT) / U256::from(100u8) + U256::from(1u8);
+    let raise = |v: U256| {
+        (v.saturating_mul(U256::from(REPLACEMENT_BUMP_PERCENT)) / U256::from(100u8))
+            .saturating_add(U256::from(1u8))
+    };
     let bumped = match (old, now) {
         (
             Fees::Eip1559 { max_fee, priority },
@@ -103,5 +105,61 @@ pub fn bump(old: &Fees, now: &Fees, cap: Option<U256>) -> Result<Fees> {
     match cap {
         Some(cap) if bumped.max_per_gas() > cap => Err(cap_too_low(cap, bumped.max_per_gas())),
         _ => Ok(bumped),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gwei(n: u64) -> U256 {
+        U256::from(n) * U256::from(1_000_000_000u64)
+    }
+
+    #[test]
+    fn a_replacement_raises_both_fees_past_the_nodes_bump() {
+        let old = Fees::Eip1559 {
+            max_fee: gwei(100),
+            priority: gwei(2),
+        };
+        let calm = Fees::Eip1559 {
+            max_fee: gwei(50),
+            priority: gwei(1),
+        };
+        let Fees::Eip1559 { max_fee, priority } = bump(&old, &calm, None).unwrap() else {
+            panic!("stays EIP-1559");
+        };
+        // at least +10 % on each (what geth, reth and anvil ask), never below the market
+        assert!(max_fee * U256::from(10u8) >= gwei(100) * U256::from(11u8));
+        assert!(priority * U256::from(10u8) >= gwei(2) * U256::from(11u8));
+        let busy = Fees::Eip1559 {
+            max_fee: gwei(300),
+            priority: gwei(9),
+        };
+        assert_eq!(bump(&old, &busy, None).unwrap(), busy);
+        let legacy = bump(
+            &Fees::Legacy {
+                gas_price: gwei(10),
+            },
+            &Fees::Legacy { gas_price: gwei(1) },
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            legacy,
+            Fees::Legacy {
+                gas_price: gwei(10) * U256::from(111u8) / U256::from(100u8) + U256::from(1u8)
+            }
+        );
+    }
+
+    #[test]
+    fn a_replacement_above_the_cap_is_refused() {
+        let old = Fees::Eip1559 {
+            max_fee: gwei(100),
+            priority: gwei(2),
+        };
+        assert!(bump(&old, &old, Some(gwei(105))).is_err());
+        assert!(bump(&old, &old, Some(gwei(112))).is_ok());
     }
 }

@@ -365,6 +365,16 @@ impl Rpc {
         TxInfo::read(method, &v).map(Some)
     }
 
+    /// The hash of block `number` (None: no such block yet).
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>> {
+        let method = "eth_getBlockByNumber";
+        let v = self.request(method, &[qty64(number), false.into()]).await?;
+        if v.is_null() || v.is_undefined() {
+            return Ok(None);
+        }
+        field(method, &v, "hash", b256_of).map(Some)
+    }
+
     /// The transactions of block `number` (None: no such block yet).
     pub async fn block_transactions(&self, number: u64) -> Result<Option<Vec<TxInfo>>> {
         let method = "eth_getBlockByNumber";

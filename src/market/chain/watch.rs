@@ -5,9 +5,12 @@
 //! back-filled, since the next range starts where the last good one ended.
 //!
 //! Reorgs are found by asking again, each poll, for the last `REORG_DEPTH` blocks already
-//! delivered: a delivered log no longer among them (or above a head that went back) was
-//! removed. `eth_subscribe` over a WebSocket is not used (polling works with every provider and
-//! wallet; a socket would save requests, not change what is delivered).
+//! delivered: a delivered log no longer among them (or above a head that went back) is reported
+//! removed once the chain has another block at its height (another hash). Until then it stays
+//! delivered: a log merely missing from one answer (a load-balanced node that is behind) is not
+//! a reorg, and the blocks asked again each poll also pick up what such a node missed.
+//! `eth_subscribe` over a WebSocket is not used (polling works with every provider and wallet;
+//! a socket would save requests, not change what is delivered).
 
 use super::connection::Chain;
 use super::rpc::{Log, LogFilter};
@@ -157,7 +160,8 @@ impl Watcher {
                 lo = hi + 1;
             }
         }
-        // The head went back (a reorg to a shorter chain): what was delivered above it is gone.
+        // The head went back (a reorg, or a node behind the others): what was delivered above it
+        // is gone if its block was replaced.
         let floor = safe.map_or(0, |s| s + 1);
         let gone: Vec<WatchedLog> = self
             .delivered
@@ -165,7 +169,7 @@ impl Watcher {
             .filter(|d| d.log.block_number >= floor)
             .cloned()
             .collect();
-        self.remove(gone).await;
+        self.remove(gone).await?;
         self.next = Some(floor.max(start));
         let keep_from = floor.saturating_sub(REORG_DEPTH);
         self.delivered.retain(|d| d.log.block_number >= keep_from);
@@ -189,7 +193,7 @@ impl Watcher {
             .filter(|d| !logs.iter().any(|l| same(l, &d.log)))
             .cloned()
             .collect();
-        self.remove(gone).await;
+        self.remove(gone).await?;
         for log in logs {
             if self.delivered.iter().any(|d| same(&d.log, &log)) {
                 continue;
@@ -211,12 +215,30 @@ impl Watcher {
         Ok(())
     }
 
-    async fn remove(&mut self, gone: Vec<WatchedLog>) {
-        for mut g in gone.into_iter().rev() {
-            self.delivered.retain(|d| !same(&d.log, &g.log));
-            g.removed = true;
-            self.deliver(g).await;
+    /// Reports as removed those of `missing` whose block was replaced: the chain now has
+    /// another block at that height. A log merely missing from an answer (a load-balanced node
+    /// behind the others), or above a head that has no block there yet, stays delivered and is
+    /// looked at again next poll.
+    async fn remove(&mut self, missing: Vec<WatchedLog>) -> Result<()> {
+        let mut replaced: Vec<(u64, bool)> = Vec::new();
+        for mut g in missing.into_iter().rev() {
+            let number = g.log.block_number;
+            let gone = match replaced.iter().find(|(n, _)| *n == number) {
+                Some(&(_, gone)) => gone,
+                None => {
+                    let now = self.chain.rpc.block_hash(number).await?;
+                    let gone = now.is_some_and(|h| h != g.log.block_hash);
+                    replaced.push((number, gone));
+                    gone
+                }
+            };
+            if gone {
+                self.delivered.retain(|d| !same(&d.log, &g.log));
+                g.removed = true;
+                self.deliver(g).await;
+            }
         }
+        Ok(())
     }
 
     async fn deliver(&self, w: WatchedLog) {
