@@ -35,15 +35,71 @@ async function request(req) {
     const bytes = new Uint8Array(await res.arrayBuffer());
     return { status: res.status, headers: [...res.headers], body: bytes };
   } catch (e) {
-    if (timedOut) throw timeoutError(timeoutMs);
-    if (signal?.aborted) throw abortError();
-    const err = new Error(e?.message ?? String(e));
-    err.code = 'NETWORK';
-    throw err;
+    throw fetchFailure(e, timedOut && timeoutMs, signal);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** What a failed fetch (or body read) becomes: a timeout, an abort, or a network error. */
+function fetchFailure(e, timedOutAfterMs, signal) {
+  if (timedOutAfterMs) return timeoutError(timedOutAfterMs);
+  if (signal?.aborted) return abortError();
+  const err = new Error(e?.message ?? String(e));
+  err.code = 'NETWORK';
+  return err;
+}
+
+/**
+ * One request whose answer is read piece by piece (IPFS downloads; see `Platform.requestStream`).
+ * `timeoutMs` bounds the wait for the answer and for each piece, not a slow reader. fetch streams
+ * request bodies only over HTTP/2 in Chromium, so a ReadableStream body is read into a Blob first
+ * (large Blobs are kept on disk by the browser, not in the page's memory).
+ */
+async function requestStream(req) {
+  const { method, url, headers = [], timeoutMs, signal } = req;
+  const controller = new AbortController();
+  let timer;
+  let timedOut = false;
+  const arm = () => { if (timeoutMs) timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs); };
+  const onAbort = () => controller.abort();
+  const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+  if (signal?.aborted) throw abortError();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let res;
+  try {
+    const body = req.body instanceof ReadableStream ? await new Response(req.body).blob() : req.body;
+    arm();
+    res = await fetch(url, { method, headers, body, signal: controller.signal, cache: 'no-store' });
+    clearTimeout(timer);
+  } catch (e) {
+    done();
+    throw fetchFailure(e, timedOut && timeoutMs, signal);
+  }
+  const reader = res.body?.getReader();
+  return {
+    status: res.status,
+    headers: [...res.headers],
+    async next() {
+      if (!reader) return null;
+      arm();
+      try {
+        const { value, done: end } = await reader.read();
+        if (end) done();
+        return end ? null : value;
+      } catch (e) {
+        done();
+        throw fetchFailure(e, timedOut && timeoutMs, signal);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close() {
+      done();
+      controller.abort();
+    },
+  };
 }
 
 /** A pull-based reader over the DOM WebSocket: one message per `next()`, `null` at the end. */
@@ -129,7 +185,7 @@ async function gzip(bytes) {
 }
 
 export function browserPlatform() {
-  return { request, openStream, sleep, gzip, makeError };
+  return { request, requestStream, openStream, sleep, gzip, makeError };
 }
 
 export { sleep, gzip, abortError, timeoutError };

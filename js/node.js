@@ -7,6 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { readdir, readFile, mkdir, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { makeError } from './errors.js';
 import { sleep, gzip, abortError, timeoutError, socketReader } from './browser.js';
 
@@ -73,6 +75,78 @@ function request(req) {
 }
 
 /**
+ * One request whose answer is read piece by piece (IPFS uploads and downloads; see
+ * `Platform.requestStream`). The body may be bytes, a Blob or a ReadableStream, and is streamed
+ * (a stream goes chunked). `timeoutMs` bounds every wait on the server: for the answer while the
+ * body is being sent (each piece sent starts it again), and for each piece of the answer, but not
+ * a slow reader.
+ */
+function requestStream(req) {
+  const { method, url, headers = [], body, timeoutMs, signal } = req;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(abortError()); return; }
+    const u = new URL(url);
+    const h = {};
+    for (const [k, v] of headers) h[k] = v;
+    if (body instanceof Uint8Array) h['Content-Length'] = String(body.byteLength);
+    else if (body instanceof Blob) h['Content-Length'] = String(body.size);
+    const creq = (u.protocol === 'https:' ? https : http).request({
+      method,
+      hostname: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port || undefined,
+      path: u.pathname + u.search,
+      headers: h,
+      agent: false,
+    });
+    let timer;
+    let failure;
+    const fail = (e) => { failure ??= e; clearTimeout(timer); creq.destroy(e); };
+    const arm = () => { clearTimeout(timer); if (timeoutMs) timer = setTimeout(() => fail(timeoutError(timeoutMs)), timeoutMs); };
+    const onAbort = () => fail(abortError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
+    creq.on('error', (e) => { done(); reject(failure ?? e); });
+    let answered = false;
+    creq.on('response', (res) => {
+      answered = true;
+      clearTimeout(timer);
+      const pieces = res[Symbol.asyncIterator]();
+      const pairs = [];
+      for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+      resolve({
+        status: res.statusCode,
+        headers: pairs,
+        async next() {
+          arm();
+          try {
+            const { value, done: end } = await pieces.next();
+            if (end) done();
+            return end ? null : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+          } catch (e) {
+            done();
+            throw failure ?? e;
+          } finally {
+            clearTimeout(timer);
+          }
+        },
+        close() { done(); res.destroy(); creq.destroy(); },
+      });
+    });
+    arm();
+    if (!body || body instanceof Uint8Array) { creq.end(body); return; }
+    const source = Readable.fromWeb(body instanceof Blob ? body.stream() : body);
+    source.on('data', () => { if (!answered) arm(); });
+    source.on('error', fail);
+    source.pipe(creq);
+  });
+}
+
+/** SHA-256 through OpenSSL, synchronously (local IPFS CIDs hash every byte of a file). */
+function sha256(bytes) {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/**
  * The log stream over the `ws` package (given by the entry, so that this file has no bare
  * import): it sends canonical header names (`Upgrade`, `Connection`, `Sec-WebSocket-Key`), which
  * the real worker matches case-sensitively. No extensions (the worker takes none), and no UTF-8
@@ -130,5 +204,5 @@ async function writeFileInside(dir, relative, bytes) {
 
 /** The Node platform; `WebSocket` is the `ws` package's class (the entry imports it). */
 export function nodePlatform({ WebSocket } = {}) {
-  return { request, openStream: streamOpener(WebSocket), sleep, gzip, makeError, readDirectory, writeFileInside };
+  return { request, requestStream, openStream: streamOpener(WebSocket), sleep, gzip, makeError, readDirectory, writeFileInside, sha256 };
 }

@@ -21,6 +21,11 @@ extern "C" {
     pub type Platform;
     #[wasm_bindgen(method, catch)]
     fn request(this: &Platform, req: &JsValue) -> std::result::Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = requestStream)]
+    fn request_stream(this: &Platform, req: &JsValue) -> std::result::Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = sha256)]
+    fn sha256_sync(this: &Platform, bytes: &Uint8Array)
+        -> std::result::Result<Uint8Array, JsValue>;
     #[wasm_bindgen(method, catch, js_name = openStream)]
     fn open_stream(this: &Platform, url: &str) -> std::result::Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -59,6 +64,10 @@ const PLATFORM_TS: &'static str = r#"
 export interface Platform {
   /** One HTTP request. Network failures reject with an Error whose `code` is `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `ABORT_ERR`, … when known. */
   request(request: PlatformRequest): Promise<{ status: number; headers: [string, string][]; body: Uint8Array }>;
+  /** One HTTP request whose answer is read in pieces (IPFS uploads and downloads): resolves with the status and headers; `timeoutMs` is the longest wait for the answer and for each piece. Failures as for `request`. Without it the SDK falls back to `request` (whole bodies). */
+  requestStream?(request: PlatformStreamRequest): Promise<StreamedResponse>;
+  /** SHA-256, synchronously (Node: node:crypto, several times the wasm's own): local IPFS CIDs use it when present. */
+  sha256?(bytes: Uint8Array): Uint8Array;
   /** A message socket on a worker's `/stream/{id}`. */
   openStream(url: string): Promise<StreamReader>;
   /** Resolves after `ms`; rejects early when `signal` aborts. */
@@ -72,6 +81,15 @@ export interface Platform {
   /** Node: writes inside `dir`, refusing paths that leave it; resolves with the written path. */
   writeFileInside?(dir: string, relative: string, bytes: Uint8Array): Promise<string>;
 }
+/** A `requestStream` answer: `next()` gives the body's next bytes, `null` at the end; `close()` stops the transfer. */
+export interface StreamedResponse {
+  status: number;
+  headers: [string, string][];
+  next(): Promise<Uint8Array | null>;
+  close(): void;
+}
+/** A request whose body may also be a Blob or a stream (streamed where the platform can: Node; browsers' fetch streams uploads only over HTTP/2, so a stream is read into a Blob first). */
+export type PlatformStreamRequest = Omit<PlatformRequest, 'body'> & { body?: Uint8Array | Blob | ReadableStream<Uint8Array> };
 /** One message a call, `null` at the end. */
 export interface StreamReader {
   next(): Promise<Uint8Array | string | null>;
@@ -234,6 +252,97 @@ pub async fn request(req: Request) -> Result<std::result::Result<Response, Failu
         }),
         Err(e) => Ok(Err(classify(&e))),
     }
+}
+
+/// An answer whose body is read in pieces (`requestStream`); dropping it ends the transfer.
+pub struct Streamed {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    body: Option<StreamReader>,
+    /// The whole body, when the platform has no `requestStream` and `request` answered.
+    whole: Option<Vec<u8>>,
+}
+
+impl Streamed {
+    /// An answer already read whole (a platform without `requestStream`, a layer's own answer).
+    pub fn whole(res: Response) -> Streamed {
+        Streamed {
+            status: res.status,
+            headers: res.headers,
+            body: None,
+            whole: Some(res.body),
+        }
+    }
+
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body's next bytes, `None` at the end.
+    pub async fn next(&mut self) -> std::result::Result<Option<Vec<u8>>, Failure> {
+        let Some(body) = &self.body else {
+            return Ok(self.whole.take());
+        };
+        match settle(body.next_message()).await {
+            Ok(v) => Ok(v.dyn_into::<Uint8Array>().ok().map(|b| b.to_vec())),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+}
+
+impl Drop for Streamed {
+    fn drop(&mut self) {
+        if let Some(body) = &self.body {
+            body.close_reader();
+        }
+    }
+}
+
+/// Sends one request whose answer is read in pieces (see `Streamed`); the inner result is the
+/// answer (any status) or the transport failure. `req.body` may be bytes, a Blob or a
+/// `ReadableStream`.
+pub async fn request_stream(req: Request) -> Result<std::result::Result<Streamed, Failure>> {
+    if !has("requestStream") {
+        return Ok(request(req).await?.map(Streamed::whole));
+    }
+    let p = platform()?;
+    match settle(p.request_stream(&req.to_js())).await {
+        Ok(res) => {
+            let status = number(&res, "status")
+                .filter(|s| *s >= 1.0)
+                .ok_or_else(|| {
+                    SdkError::new(
+                        Code::Internal,
+                        "the platform's requestStream() resolved without a status",
+                    )
+                })?;
+            Ok(Ok(Streamed {
+                status: status as u16,
+                headers: prop(&res, "headers").map(|h| pairs(&h)).unwrap_or_default(),
+                body: Some(res.unchecked_into()),
+                whole: None,
+            }))
+        }
+        Err(e) => Ok(Err(classify(&e))),
+    }
+}
+
+/// SHA-256 by the platform's synchronous `sha256` (Node), `None` where it has none.
+pub fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
+    let p = platform().ok()?;
+    // SAFETY: the view of wasm memory is read only by the synchronous call below, and nothing
+    // allocates in the wasm meanwhile, so the memory cannot grow and detach it. No copy: a CID
+    // hashes every byte of a file, and copying 256 KiB per chunk would cost about a third of the
+    // time saved.
+    let view = unsafe { Uint8Array::view(bytes) };
+    let digest = p.sha256_sync(&view).ok()?;
+    let mut out = [0u8; 32];
+    (digest.length() == 32).then(|| digest.copy_to(&mut out))?;
+    Some(out)
 }
 
 fn classify(e: &JsValue) -> Failure {
