@@ -822,6 +822,34 @@ pub async fn fees_within_the_cap() {
     );
     assert!(big(&get(&e, "required")).parse::<u64>().unwrap() > next_base / 2);
     assert_eq!(nonce_of(&address).await, before);
+
+    // A chain without a base fee (blocks of base fee 0 in the whole history asked for): a legacy
+    // transaction at the node's gas price + 10 %.
+    anvil("anvil_setNextBlockBaseFeePerGas", &["0x0".into()]).await;
+    for _ in 0..6 {
+        anvil("evm_mine", &[]).await;
+    }
+    let price = hex_u64(&anvil("eth_gasPrice", &[]).await);
+    let posted = ok(&market, "postJob", &[job(4, 2, 3)]).await;
+    anvil(
+        "anvil_setNextBlockBaseFeePerGas",
+        &[format!("{gwei:#x}").into()],
+    )
+    .await;
+    anvil("evm_mine", &[]).await;
+    let tx = anvil("eth_getTransactionByHash", &[get(&posted, "txHash")]).await;
+    assert_eq!(
+        get(&tx, "type").as_string().as_deref(),
+        Some("0x0"),
+        "{}",
+        describe(&tx)
+    );
+    assert_eq!(hex_u64(&get(&tx, "gasPrice")), price * 110 / 100);
+    assert!(get(&tx, "maxFeePerGas").is_undefined());
+    report(&format!(
+        "fees: without a base fee, a legacy transaction at {} wei (eth_gasPrice {price})",
+        price * 110 / 100
+    ));
 }
 
 /// A call with `confirmations: 3` resolves only once two more blocks are on top of its own.
@@ -967,6 +995,24 @@ pub async fn replacements() {
         assert_eq!(get(&e, "reason").as_string().as_deref(), Some(reason));
         assert_eq!(s(&get(&e, "replacement")), s(&other));
     }
+
+    // Still pending after the call's timeout: a TimeoutError naming the transaction (which stays
+    // in the pool and is mined later).
+    let sent = sent_log();
+    let late = m(
+        &market,
+        "postJob",
+        &[
+            job(6, 2, 3),
+            obj(&[("timeoutMs", 300.into()), ("onSent", get(&sent, "onSent"))]),
+        ],
+    );
+    let e = expect_code(late, "TIMEOUT", "pending past timeoutMs").await;
+    assert_eq!(
+        s(&get(&e, "txHash")),
+        s(&Array::from(&get(&sent, "hashes")).get(0))
+    );
+    anvil("evm_mine", &[]).await;
 
     // Dropped.
     let (call, sent) = pending_call(5);

@@ -5,7 +5,10 @@
 // `disconnect`, and lose its connection for a while. In a page it announces itself through
 // EIP-6963. Also: plain JSON-RPC to anvil (its test methods) and fresh random keys.
 
-/** One JSON-RPC request to `url`; a JSON-RPC error is thrown as `{ code, message, data }`. */
+/**
+ * One JSON-RPC request to `url`; a JSON-RPC error is thrown as `{ code, message, data }`, as
+ * wallets throw them. (tests/contracts/lib/anvil.mjs has Node's; this file also loads in a page.)
+ */
 export async function rpc(url, method, params = []) {
   const res = await fetch(url, {
     method: 'POST',

@@ -78,13 +78,13 @@ pub fn cap_too_low(cap: U256, required: U256) -> SdkError {
 }
 
 /// The fees of a replacement for a transaction sent with `old`: at least 11 % more on each,
-/// and at least what the chain asks now; within `cap`.
-pub fn bump(old: &Fees, now: &Fees, cap: Option<U256>) -> Result<Fees> {
+/// and at least what the chain asks now (`now`).
+pub fn bump(old: &Fees, now: &Fees) -> Fees {
     let raise = |v: U256| {
         (v.saturating_mul(U256::from(REPLACEMENT_BUMP_PERCENT)) / U256::from(100u8))
             .saturating_add(U256::from(1u8))
     };
-    let bumped = match (old, now) {
+    match (old, now) {
         (
             Fees::Eip1559 { max_fee, priority },
             Fees::Eip1559 {
@@ -101,10 +101,6 @@ pub fn bump(old: &Fees, now: &Fees, cap: Option<U256>) -> Result<Fees> {
         _ => Fees::Legacy {
             gas_price: raise(old.max_per_gas()).max(now.max_per_gas()),
         },
-    };
-    match cap {
-        Some(cap) if bumped.max_per_gas() > cap => Err(cap_too_low(cap, bumped.max_per_gas())),
-        _ => Ok(bumped),
     }
 }
 
@@ -126,7 +122,7 @@ mod tests {
             max_fee: gwei(50),
             priority: gwei(1),
         };
-        let Fees::Eip1559 { max_fee, priority } = bump(&old, &calm, None).unwrap() else {
+        let Fees::Eip1559 { max_fee, priority } = bump(&old, &calm) else {
             panic!("stays EIP-1559");
         };
         // at least +10 % on each (what geth, reth and anvil ask), never below the market
@@ -136,30 +132,18 @@ mod tests {
             max_fee: gwei(300),
             priority: gwei(9),
         };
-        assert_eq!(bump(&old, &busy, None).unwrap(), busy);
+        assert_eq!(bump(&old, &busy), busy);
         let legacy = bump(
             &Fees::Legacy {
                 gas_price: gwei(10),
             },
             &Fees::Legacy { gas_price: gwei(1) },
-            None,
-        )
-        .unwrap();
+        );
         assert_eq!(
             legacy,
             Fees::Legacy {
                 gas_price: gwei(10) * U256::from(111u8) / U256::from(100u8) + U256::from(1u8)
             }
         );
-    }
-
-    #[test]
-    fn a_replacement_above_the_cap_is_refused() {
-        let old = Fees::Eip1559 {
-            max_fee: gwei(100),
-            priority: gwei(2),
-        };
-        assert!(bump(&old, &old, Some(gwei(105))).is_err());
-        assert!(bump(&old, &old, Some(gwei(112))).is_ok());
     }
 }

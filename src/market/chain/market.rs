@@ -397,17 +397,20 @@ impl Market {
         &self.inner
     }
 
-    /// Runs `f` on the contract as a promise; errors name `op`.
+    /// Runs `f` on the contract as a promise; errors name `op`. The call's future is boxed to
+    /// one type first, so that `promise` is compiled once for all the methods rather than once
+    /// each (19 copies measured 36 KB of the wasm before optimisation).
     fn run<F, Fut2>(&self, op: &'static str, input: Result<F>) -> Promise
     where
         F: FnOnce(Rc<MarketContract>) -> Fut2 + 'static,
         Fut2: Future<Output = Result<JsValue>> + 'static,
     {
         let c = self.inner.clone();
-        promise(async move {
+        let call: Fut<'static, Result<JsValue>> = Box::pin(async move {
             let f = input.map_err(|e| e.op(op))?;
             f(c).await.map_err(|e| e.op(op))
-        })
+        });
+        promise(call)
     }
 }
 

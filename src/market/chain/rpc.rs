@@ -323,14 +323,18 @@ impl Rpc {
             .await
     }
 
+    /// The result, or None when it is `null` (not mined, unknown, no such block yet).
+    async fn found(&self, method: &str, params: &[JsValue]) -> Result<Option<JsValue>> {
+        let v = self.request(method, params).await?;
+        Ok((!v.is_null() && !v.is_undefined()).then_some(v))
+    }
+
     pub async fn receipt(&self, hash: B256) -> Result<Option<Receipt>> {
         let method = "eth_getTransactionReceipt";
-        let v = self
-            .request(method, &[JsValue::from_str(&hash.to_string())])
-            .await?;
-        if v.is_null() || v.is_undefined() {
+        let hash = JsValue::from_str(&hash.to_string());
+        let Some(v) = self.found(method, &[hash]).await? else {
             return Ok(None);
-        }
+        };
         let status = field(method, &v, "status", u64_of)?;
         let logs = prop(&v, "logs")
             .map(|l| {
@@ -347,7 +351,7 @@ impl Rpc {
             block_hash: field(method, &v, "blockHash", b256_of)?,
             success: status == 1,
             gas_used: field(method, &v, "gasUsed", u256_of)?,
-            // Legacy nodes without EIP-1559 leave it out; the gas price is then what was paid.
+            // 0 from a node that leaves it out (before EIP-1559).
             effective_gas_price: optional(&v, "effectiveGasPrice", u256_of).unwrap_or_default(),
             contract_address: optional(&v, "contractAddress", address_of),
             logs,
@@ -356,32 +360,28 @@ impl Rpc {
 
     pub async fn transaction(&self, hash: B256) -> Result<Option<TxInfo>> {
         let method = "eth_getTransactionByHash";
-        let v = self
-            .request(method, &[JsValue::from_str(&hash.to_string())])
-            .await?;
-        if v.is_null() || v.is_undefined() {
-            return Ok(None);
+        let hash = JsValue::from_str(&hash.to_string());
+        match self.found(method, &[hash]).await? {
+            Some(v) => TxInfo::read(method, &v).map(Some),
+            None => Ok(None),
         }
-        TxInfo::read(method, &v).map(Some)
     }
 
     /// The hash of block `number` (None: no such block yet).
     pub async fn block_hash(&self, number: u64) -> Result<Option<B256>> {
         let method = "eth_getBlockByNumber";
-        let v = self.request(method, &[qty64(number), false.into()]).await?;
-        if v.is_null() || v.is_undefined() {
-            return Ok(None);
+        match self.found(method, &[qty64(number), false.into()]).await? {
+            Some(v) => field(method, &v, "hash", b256_of).map(Some),
+            None => Ok(None),
         }
-        field(method, &v, "hash", b256_of).map(Some)
     }
 
     /// The transactions of block `number` (None: no such block yet).
     pub async fn block_transactions(&self, number: u64) -> Result<Option<Vec<TxInfo>>> {
         let method = "eth_getBlockByNumber";
-        let v = self.request(method, &[qty64(number), true.into()]).await?;
-        if v.is_null() || v.is_undefined() {
+        let Some(v) = self.found(method, &[qty64(number), true.into()]).await? else {
             return Ok(None);
-        }
+        };
         let txs = prop(&v, "transactions")
             .map(|t| Array::from(&t).to_vec())
             .unwrap_or_default();

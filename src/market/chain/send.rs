@@ -520,7 +520,12 @@ async fn replace(
         .map(|s| s.fees)
         .unwrap_or(p.first.fees);
     let now = fees::quote(chain, max_fee).await?;
-    let fees = fees::bump(&last, &now, max_fee.or(chain.settings.fees.cap))?;
+    let fees = fees::bump(&last, &now);
+    if let Some(cap) = max_fee.or(chain.settings.fees.cap) {
+        if fees.max_per_gas() > cap {
+            return Err(fees::cap_too_low(cap, fees.max_per_gas()));
+        }
+    }
     let (hash, _) = dispatch(
         chain,
         &sender,
