@@ -30,7 +30,9 @@ done
 # the limits are raised because the suites submit far more than 20 jobs an hour from one IP.
 DEVNODE=${DEVNODE:-target/debug/sandrun-devnode}
 mkdir -p build
-for name in wasm-test wasm-test-compat; do
+# Names carry the base port, so runs on other ports (SANDRUN_TEST_PORT) do not share pid files.
+main=wasm-test-$PORT compat=wasm-test-compat-$PORT
+for name in $main $compat; do
   rm -f "build/$name.key.pem"
   "$DEVNODE" --generate-key "build/$name.key.pem" >/dev/null
 done
@@ -45,10 +47,10 @@ pool_names=(wasm-pool-a-$POOL_PORT wasm-pool-b-$POOL_PORT wasm-pool-bad-$POOL_PO
 # What to stop on exit: the dev nodes below, and whatever the parts in scripts/test-wasm.d/ start.
 STOPS=()
 trap 'for s in "${STOPS[@]}"; do eval "$s" || true; done' EXIT
-STOPS+=('for n in wasm-test wasm-test-compat wasm-test-fault wasm-test-fault-compat "${pool_names[@]}"; do scripts/devnode.sh stop "$n" || true; done')
-scripts/devnode.sh start wasm-test "$PORT" worker --port "$PORT" --worker-key build/wasm-test.key.pem "${limits[@]}"
-scripts/devnode.sh start wasm-test-compat "$COMPAT_PORT" worker --port "$COMPAT_PORT" --compat \
-  --worker-key build/wasm-test-compat.key.pem "${limits[@]}"
+STOPS+=('for n in $main $compat $main-fault $compat-fault "${pool_names[@]}"; do scripts/devnode.sh stop "$n" || true; done')
+scripts/devnode.sh start $main "$PORT" worker --port "$PORT" --worker-key build/$main.key.pem "${limits[@]}"
+scripts/devnode.sh start $compat "$COMPAT_PORT" worker --port "$COMPAT_PORT" --compat \
+  --worker-key build/$compat.key.pem "${limits[@]}"
 declare -A pool_ids
 for i in 0 1 2; do
   name=${pool_names[$i]} port=$((POOL_PORT + i))
@@ -77,9 +79,9 @@ FAULT_COMPAT_PORT=${SANDRUN_TEST_FAULT_COMPAT_PORT:-19652}
 faults=(--fault status-503,scope=s503 --fault status-429,scope=s429 --fault drop-connection,scope=drop
   --fault status-500,scope=s500 --fault status-503,scope=flaky,first=2 --fault delay-ms:1500,scope=slow
   --fault drop-connection,scope=nostream,path=/stream/)
-scripts/devnode.sh start wasm-test-fault "$FAULT_PORT" worker --port "$FAULT_PORT" --worker-key build/wasm-test.key.pem "${limits[@]}" "${faults[@]}"
-scripts/devnode.sh start wasm-test-fault-compat "$FAULT_COMPAT_PORT" worker --port "$FAULT_COMPAT_PORT" --compat \
-  --worker-key build/wasm-test-compat.key.pem "${limits[@]}" "${faults[@]}"
+scripts/devnode.sh start $main-fault "$FAULT_PORT" worker --port "$FAULT_PORT" --worker-key build/$main.key.pem "${limits[@]}" "${faults[@]}"
+scripts/devnode.sh start $compat-fault "$FAULT_COMPAT_PORT" worker --port "$FAULT_COMPAT_PORT" --compat \
+  --worker-key build/$compat.key.pem "${limits[@]}" "${faults[@]}"
 export SANDRUN_TEST_FAULT_ENDPOINT=http://127.0.0.1:$FAULT_PORT
 export SANDRUN_TEST_FAULT_COMPAT_ENDPOINT=http://127.0.0.1:$FAULT_COMPAT_PORT
 export SANDRUN_TEST_ENDPOINT=http://127.0.0.1:$PORT

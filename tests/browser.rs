@@ -15,6 +15,7 @@ fn install() {
 common::all_scenarios!(crate::install);
 crate::all_plugin_scenarios!(crate::install);
 common::pool::all_pool_scenarios!(crate::install);
+common::scale::all_scale_scenarios!(crate::install);
 common::chain::all_chain_scenarios!(crate::install);
 common::ipfs::all_ipfs_scenarios!(crate::install);
 

@@ -218,24 +218,31 @@ impl Manifest {
     /// JSON text of a validated manifest. Values are printed raw: validation guarantees none
     /// needs escaping, which is what keeps the worker's substring reader correct.
     pub fn to_json(&self) -> String {
-        let list = |v: &[String]| {
-            let items: Vec<String> = v.iter().map(|s| format!("\"{s}\"")).collect();
-            format!("[{}]", items.join(","))
-        };
-        let mut fields = vec![format!("\"entrypoint\":\"{}\"", self.entrypoint)];
-        if let Some(i) = &self.interpreter {
-            fields.push(format!("\"interpreter\":\"{i}\""));
+        // Written out, not `join`ed: the SDK's wasm then carries one `join` (over `&str`) only.
+        let mut out = format!("{{\"entrypoint\":\"{}\"", self.entrypoint);
+        for (name, v) in [
+            ("interpreter", &self.interpreter),
+            ("environment", &self.environment),
+        ] {
+            if let Some(v) = v {
+                out.push_str(&format!(",\"{name}\":\"{v}\""));
+            }
         }
-        if let Some(e) = &self.environment {
-            fields.push(format!("\"environment\":\"{e}\""));
+        for (name, items) in [("args", &self.args), ("outputs", &self.outputs)] {
+            for (i, v) in items.iter().enumerate() {
+                let open = if i == 0 {
+                    format!(",\"{name}\":[")
+                } else {
+                    ",".into()
+                };
+                out.push_str(&format!("{open}\"{v}\""));
+            }
+            if !items.is_empty() {
+                out.push(']');
+            }
         }
-        if !self.args.is_empty() {
-            fields.push(format!("\"args\":{}", list(&self.args)));
-        }
-        if !self.outputs.is_empty() {
-            fields.push(format!("\"outputs\":{}", list(&self.outputs)));
-        }
-        format!("{{{}}}", fields.join(","))
+        out.push('}');
+        out
     }
 }
 

@@ -40,7 +40,7 @@ pub fn classify(frame: &[u8]) -> StreamMessage {
 
 fn parse_done(s: &str) -> Done {
     let field = |key: &str| -> Option<&str> {
-        let start = s.find(key)? + key.len();
+        let start = crate::text::find(s, key)? + key.len();
         let rest = &s[start..];
         let end = rest.find([',', ')']).unwrap_or(rest.len());
         Some(rest[..end].trim())
@@ -48,7 +48,7 @@ fn parse_done(s: &str) -> Done {
     Done {
         exit_code: field("exit=").and_then(|v| v.parse().ok()),
         cpu_fixed: field("CPU=").map(|v| v.trim_end_matches('s').to_string()),
-        memory_mb: field("Mem=").and_then(|v| v.trim_end_matches("MB").parse().ok()),
+        memory_mb: field("Mem=").and_then(|v| v.strip_suffix("MB").unwrap_or(v).parse().ok()),
     }
 }
 

@@ -317,6 +317,11 @@ proptest! {
     fn glob_never_panics(p in any::<String>(), s in any::<String>()) {
         let _ = glob::matches(&p, &s);
     }
+
+    #[test]
+    fn substring_search_agrees_with_str_find(text in "[abé]{0,12}", needle in "[abé]{0,3}") {
+        prop_assert_eq!(sandrun_protocol::text::find(&text, &needle), text.find(&needle));
+    }
 }
 
 // ------------------------------------------------------------------ base64

@@ -30,7 +30,7 @@ pub fn add_section(section: Section) {
 }
 
 /// The client's core options, by their JS names.
-const CORE_KEYS: [&str; 7] = [
+const CORE_KEYS: [&str; 9] = [
     "endpoint",
     "trustedWorkers",
     "requireVerified",
@@ -38,6 +38,8 @@ const CORE_KEYS: [&str; 7] = [
     "timeoutMs",
     "requestTimeoutMs",
     "streamLogs",
+    "statusConcurrency",
+    "statusPerSecond",
 ];
 
 /// Options for `Sandrun.create(config)`. Every field is optional.
@@ -61,6 +63,12 @@ pub struct SandrunConfig {
     pub request_timeout_ms: Option<f64>,
     /// Follow logs over the worker's WebSocket (default true); false reads `/logs` after the job.
     pub stream_logs: Option<bool>,
+    /// Status requests in flight at once per worker, however many jobs are watched (default 4).
+    /// The real worker holds each until its running job ends: this is also the most connections
+    /// the SDK keeps open to it.
+    pub status_concurrency: Option<f64>,
+    /// Status requests started per second per worker at most (default 100).
+    pub status_per_second: Option<f64>,
     /// The keys for layers above the core (`chain`, `ipfs`, …), checked by `resolve`.
     #[js(rest)]
     pub sections: Vec<(String, JsValue)>,
@@ -76,6 +84,8 @@ pub struct ResolvedConfig {
     pub timeout_ms: f64,
     pub request_timeout_ms: f64,
     pub stream_logs: bool,
+    pub status_concurrency: f64,
+    pub status_per_second: f64,
     /// The sections layers above the core read, as given (each declares its TypeScript).
     #[js(extra)]
     pub sections: Extra,
@@ -133,6 +143,19 @@ impl SandrunConfig {
         let poll_interval_ms = ms("pollIntervalMs", self.poll_interval_ms, 500.0);
         let timeout_ms = ms("timeoutMs", self.timeout_ms, 600_000.0);
         let request_timeout_ms = ms("requestTimeoutMs", self.request_timeout_ms, 60_000.0);
+        let mut count = |field: &str, v: Option<f64>, default: f64| match v {
+            None => default,
+            Some(v) if v.is_finite() && v >= 1.0 => v.floor(),
+            Some(v) => {
+                bad(
+                    field,
+                    format!("must be a number of at least 1, got {}", num(v)),
+                );
+                default
+            }
+        };
+        let status_concurrency = count("statusConcurrency", self.status_concurrency, 4.0);
+        let status_per_second = count("statusPerSecond", self.status_per_second, 100.0);
         let registered = SECTIONS.with(|s| s.borrow().clone());
         let mut sections = Extra::default();
         for (key, value) in self.sections {
@@ -165,6 +188,8 @@ impl SandrunConfig {
             timeout_ms,
             request_timeout_ms,
             stream_logs: self.stream_logs.unwrap_or(true),
+            status_concurrency,
+            status_per_second,
             sections,
         })
     }

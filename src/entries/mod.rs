@@ -8,6 +8,12 @@ mod core_only;
 
 use wasm_bindgen::prelude::*;
 
+/// Job executions the Rust side still holds (the scale benchmark checks they are all released).
+#[wasm_bindgen(js_name = "__liveExecutions", skip_typescript)]
+pub fn live_executions() -> u32 {
+    crate::core::execution::worker::live()
+}
+
 /// Installs the platform object (`js/browser.js`, `js/node.js`); each entry file calls it once,
 /// before anything else. The layers this build has register what they add to the core here (the
 /// config sections they read).
@@ -16,6 +22,8 @@ pub fn set_platform(
     #[wasm_bindgen(unchecked_param_type = "Platform")] platform: JsValue,
 ) -> Result<(), JsValue> {
     crate::core::boundary::platform::install(platform)?;
+    #[cfg(feature = "ext")]
+    crate::ext::register();
     #[cfg(feature = "chain")]
     crate::market::chain::register();
     #[cfg(feature = "ipfs")]

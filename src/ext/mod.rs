@@ -9,3 +9,9 @@ pub mod consensus;
 pub mod operator;
 pub mod plugins;
 pub mod pool;
+pub mod signature_search;
+
+/// What the extension layer adds to the core at `setPlatform`: the faster signature search.
+pub fn register() {
+    crate::core::verify::install_port(&signature_search::TableSearch);
+}

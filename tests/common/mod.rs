@@ -22,6 +22,7 @@ pub mod chain;
 pub mod ipfs;
 pub mod plugins;
 pub mod pool;
+pub mod scale;
 
 #[wasm_bindgen(module = "/tests/support/support.js")]
 extern "C" {

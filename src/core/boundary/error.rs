@@ -156,11 +156,12 @@ impl SdkError {
         let message = match problems.as_slice() {
             [one] => format!("invalid {}: {}", one.field, one.message),
             many => {
-                let list: Vec<String> = many
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect();
-                format!("{} problems: {}", many.len(), list.join("; "))
+                let mut text = format!("{} problems", many.len());
+                for (i, p) in many.iter().enumerate() {
+                    let sep = if i == 0 { ": " } else { "; " };
+                    text.push_str(&format!("{sep}{}: {}", p.field, p.message));
+                }
+                text
             }
         };
         let mut e = SdkError::new(Code::Validation, message);

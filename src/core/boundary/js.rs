@@ -6,7 +6,15 @@
 
 use js_sys::{Array, Object, Reflect};
 use sandrun_protocol::map::SortedMap;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `String(value)`: never throws, whatever was thrown.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(v: &JsValue) -> String;
+}
 
 /// A Rust value that has a plain-JS form.
 pub trait ToJs {
@@ -208,7 +216,9 @@ pub fn message_of(v: &JsValue) -> String {
     if let Some(s) = v.as_string() {
         return s;
     }
-    string(v, "message").unwrap_or_else(|| format!("{v:?}"))
+    // String(v), not `{v:?}`: the Debug formatting pulls wasm-bindgen's debugString glue (about
+    // 0.6 KB of minified JS) into every build.
+    string(v, "message").unwrap_or_else(|| js_string(v))
 }
 
 /// A JS exception's `code` (Node-style `ECONNRESET`) or else its `name` (DOM `AbortError`).

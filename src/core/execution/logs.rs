@@ -3,6 +3,7 @@
 //! over. The assembler makes sure no byte is given twice.
 
 use super::assembler::Assembler;
+use super::watch::Watcher;
 use super::worker::WorkerExecution;
 use super::Execution;
 use crate::core::actions;
@@ -127,6 +128,8 @@ async fn next_chunk(exec: Rc<dyn Execution>, st: Rc<RefCell<State>>) -> Result<O
                             if let Some(fixed) = &done.cpu_fixed {
                                 w.state.borrow_mut().cpu_fixed = cpu::from_fixed(fixed);
                             }
+                            // The job ended: its waits need not wait for the next poll.
+                            Watcher::of(&w.client).poke(&w.id);
                             sock.close();
                             s.socket = None;
                             s.phase = Phase::End;

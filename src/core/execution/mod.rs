@@ -3,8 +3,12 @@
 //! `JobExecution` is the one handle JS holds, whatever is behind it.
 
 mod assembler;
+// Native only: proptest needs the OS's randomness.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod assembler_properties;
 pub mod logs;
 pub mod result;
+pub mod watch;
 pub mod worker;
 
 pub use logs::LogStream;

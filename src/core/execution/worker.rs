@@ -2,15 +2,16 @@
 //! against the signed hashes, its result verified.
 
 use super::result::{outputs_of, CancelResult, JobResult, OutputInfo, WaitOptions};
+use super::watch::{Seen, Watcher};
 use super::Execution;
 use crate::core::actions;
 use crate::core::boundary::error::{Code, Result, SdkError};
-use crate::core::boundary::js::{num, ToJs};
+use crate::core::boundary::js::ToJs;
 use crate::core::boundary::platform;
 use crate::core::boundary::webcrypto::sha256_hex;
 use crate::core::client::Client;
 use crate::core::transport::{CallOpts, Fut};
-use crate::core::verify::{self, crypto::WebCrypto, Evidence, VerificationReport, VerifyOptions};
+use crate::core::verify::{self, Evidence, VerificationReport, VerifyOptions};
 use sandrun_protocol::map::SortedMap;
 use sandrun_protocol::status::{is_terminal, StatusBody};
 use std::cell::RefCell;
@@ -19,7 +20,6 @@ use wasm_bindgen::JsValue;
 
 #[derive(Default)]
 pub struct WorkerState {
-    pub last: Option<StatusBody>,
     /// `%g` CPU figures from the stream's `[DONE]` line (`%f`), which pin the signed one.
     pub cpu_fixed: Vec<String>,
     pub cancelled: bool,
@@ -33,7 +33,26 @@ pub struct WorkerExecution {
     /// The job hash computed before submission (`None` for a re-attached job).
     pub expected_hash: Option<String>,
     pub signal: Option<JsValue>,
+    /// The last status seen (shared with the watcher while the SDK waits).
+    pub seen: Seen,
     pub state: RefCell<WorkerState>,
+}
+
+thread_local! {
+    /// Executions alive on the Rust side: `bench/scale.mjs` checks that every one is released
+    /// once JS drops its handles.
+    static LIVE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many job executions the Rust side holds now.
+pub fn live() -> u32 {
+    LIVE.with(|l| l.get())
+}
+
+impl Drop for WorkerExecution {
+    fn drop(&mut self) {
+        LIVE.with(|l| l.set(l.get().saturating_sub(1)));
+    }
 }
 
 impl WorkerExecution {
@@ -44,15 +63,14 @@ impl WorkerExecution {
         signal: Option<JsValue>,
         status: Option<StatusBody>,
     ) -> Rc<Self> {
+        LIVE.with(|l| l.set(l.get() + 1));
         Rc::new(WorkerExecution {
             client,
             id,
             expected_hash,
             signal,
-            state: RefCell::new(WorkerState {
-                last: status,
-                ..Default::default()
-            }),
+            seen: Rc::new(RefCell::new(status)),
+            state: RefCell::new(WorkerState::default()),
         })
     }
 
@@ -66,7 +84,7 @@ impl WorkerExecution {
     }
 
     pub fn last_status(&self) -> Option<StatusBody> {
-        self.state.borrow().last.clone()
+        self.seen.borrow().clone()
     }
 
     fn terminal(&self) -> Option<StatusBody> {
@@ -77,8 +95,9 @@ impl WorkerExecution {
         SdkError::new(code, message).job(&self.id).op("wait")
     }
 
-    /// Polls `/status` until the job ends. Works when the worker holds each poll until the
-    /// running job finishes (the real worker does): a poll may take up to the whole deadline.
+    /// Waits until the job ends, through its worker's watcher (one for all the jobs of a worker:
+    /// `watch.rs`). The real worker holds each status poll until its running job ends; the
+    /// watcher gives a poll the rest of the longest wait as its timeout.
     pub async fn wait_terminal(
         &self,
         timeout_ms: Option<f64>,
@@ -87,56 +106,25 @@ impl WorkerExecution {
         if let Some(s) = self.terminal() {
             return Ok(s);
         }
-        let cfg = &self.client.config;
-        let timeout = timeout_ms.unwrap_or(cfg.timeout_ms);
-        let deadline = platform::now_ms() + timeout;
+        if self.state.borrow().cancelled {
+            return Err(self.failed(Code::Cancelled, "the job was cancelled".into()));
+        }
         let signal = signal.or(self.signal.as_ref());
-        let mut failures = 0;
-        loop {
-            if self.state.borrow().cancelled {
-                return Err(self.failed(Code::Cancelled, "the job was cancelled".into()));
-            }
-            if platform::aborted(signal) {
-                return Err(self.failed(Code::Cancelled, "wait was aborted".into()));
-            }
-            let remaining = deadline - platform::now_ms();
-            if remaining <= 0.0 {
-                return Err(self.failed(
-                    Code::Timeout,
-                    format!("job {} did not finish within {} ms", self.id, num(timeout)),
-                ));
-            }
-            let mut pause = cfg.poll_interval_ms;
-            let polled = actions::status::status(
+        if platform::aborted(signal) {
+            return Err(self.failed(Code::Cancelled, "wait was aborted".into()));
+        }
+        let timeout = timeout_ms.unwrap_or(self.client.config.timeout_ms);
+        let s = Watcher::of(&self.client)
+            .wait(
                 &self.client.http,
                 &self.id,
-                &self.opts(Some(remaining), signal),
+                timeout,
+                signal.cloned(),
+                self.seen.clone(),
             )
-            .await;
-            match polled {
-                Ok(s) => {
-                    failures = 0;
-                    let done = is_terminal(&s.status);
-                    self.state.borrow_mut().last = Some(s.clone());
-                    if done {
-                        return Ok(s);
-                    }
-                }
-                Err(e) if e.code == Code::RateLimited => {
-                    pause = e.context.retry_after_ms.unwrap_or(pause).max(pause);
-                }
-                Err(e) if e.retryable && e.code != Code::Timeout && failures < 5 => {
-                    failures += 1;
-                    pause *= failures as f64;
-                }
-                Err(e) if e.code == Code::Timeout => continue, // the deadline check above decides
-                Err(e) => return Err(e),
-            }
-            let remaining = deadline - platform::now_ms();
-            platform::sleep(pause.min(remaining.max(0.0)), signal)
-                .await
-                .map_err(|e| e.job(&self.id).op("wait"))?;
-        }
+            .await?;
+        *self.seen.borrow_mut() = Some(s.clone());
+        Ok(s)
     }
 
     /// Verifies the (ended) job's result; with `download_outputs`, downloads every output first.
@@ -168,7 +156,7 @@ impl WorkerExecution {
             checked: &checked,
             unreadable,
         };
-        verify::verify(&evidence, &WebCrypto).await
+        verify::verify(&evidence, verify::port()).await
     }
 
     /// Downloads one output and checks its bytes against the signed sha256.
@@ -220,7 +208,12 @@ impl WorkerExecution {
                 format!(
                     "job {}'s result failed verification: {}",
                     self.id,
-                    report.problems.join("; ")
+                    report
+                        .problems
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
             )
             .job(&self.id)
@@ -242,7 +235,8 @@ impl Execution for WorkerExecution {
         if st.cancelled {
             return "cancelled".into();
         }
-        st.last
+        self.seen
+            .borrow()
             .as_ref()
             .map(|s| s.status.clone())
             .unwrap_or_else(|| "queued".into())
@@ -272,7 +266,7 @@ impl Execution for WorkerExecution {
             let opts = self.opts(Some(self.client.config.timeout_ms), None);
             let s = actions::status::status(&self.client.http, &self.id, &opts).await?;
             let status = s.status.clone();
-            self.state.borrow_mut().last = Some(s);
+            *self.seen.borrow_mut() = Some(s);
             Ok(status)
         })
     }

@@ -104,7 +104,7 @@ impl Http {
         url: &str,
         opts: &CallOpts,
     ) -> std::result::Result<Rc<Socket>, String> {
-        let path = url.find("/stream/").map(|i| &url[i..]).unwrap_or(url);
+        let path = sandrun_protocol::text::find(url, "/stream/").map_or(url, |i| &url[i..]);
         let mut call = self.call("stream", "GET", path, None, opts);
         call.url = url.to_string();
         call.stream = true;

@@ -53,7 +53,7 @@ pub fn retry_after_ms(header: Option<&str>, error_text: &str) -> Option<f64> {
     if let Some(secs) = header.and_then(|h| h.trim().parse::<u32>().ok()) {
         return Some(secs as f64 * 1000.0);
     }
-    let rest = &error_text[error_text.find("wait ")? + 5..];
+    let rest = &error_text[sandrun_protocol::text::find(error_text, "wait ")? + 5..];
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let n: u32 = digits.parse().ok()?;
     rest[digits.len()..]

@@ -228,6 +228,22 @@ pub fn decide(
     }
 }
 
+thread_local! {
+    /// The port a layer above installed (the full build's faster search), if any.
+    static PORT: std::cell::Cell<Option<&'static dyn Ed25519>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `port` the Ed25519 port of every verification (a layer above the core calls it once, from
+/// `setPlatform`). It must give the verdicts WebCrypto gives.
+pub fn install_port(port: &'static dyn Ed25519) {
+    PORT.with(|p| p.set(Some(port)));
+}
+
+/// The Ed25519 port: the installed one, or WebCrypto.
+pub fn port() -> &'static dyn Ed25519 {
+    PORT.with(|p| p.get()).unwrap_or(&crypto::WebCrypto)
+}
+
 /// The whole check: the signature search through `crypto`, then the verdict.
 pub async fn verify(e: &Evidence<'_>, crypto: &dyn Ed25519) -> Result<VerificationReport> {
     let (signature, problem) = check_signature(e, crypto).await?;
