@@ -341,7 +341,10 @@ pub async fn lifecycle_with_local_keys() {
     );
     let id = get(&first, "jobId");
     let other = get(&second, "jobId");
-    assert_eq!((big(&id), big(&other)), ("1".to_string(), "2".to_string()));
+    // Ids follow the nonces, which go to whichever call got its fees first.
+    let mut ids = [big(&id), big(&other)];
+    ids.sort();
+    assert_eq!(ids, ["1", "2"]);
     let post = get(&first, "receipt");
     assert_receipt(&post, "postJob");
     assert_eq!(s(&get(&first, "txHash")), s(&get(&post, "hash")));
@@ -1070,6 +1073,45 @@ pub async fn wallet_rejection_and_wrong_chain() {
     assert_receipt(
         &get(&ok(&market, "postJob", &[job(2, 2, 3)]).await, "receipt"),
         "wallet postJob",
+    );
+
+    // The wallet loses its connection while a transaction waits to be mined: the call goes on
+    // and resolves once the wallet answers again.
+    anvil("evm_setAutomine", &[false.into()]).await;
+    let sent = sent_log();
+    let call = track(&m(
+        &market,
+        "postJob",
+        &[job(5, 2, 3), obj(&[("onSent", get(&sent, "onSent"))])],
+    ));
+    until(5_000.0, "the transaction to be sent", || {
+        len(&get(&sent, "hashes")) > 0
+    })
+    .await;
+    js_sys::Reflect::set(&controls, &"down".into(), &true.into()).unwrap();
+    sleep(200.0).await;
+    anvil("evm_mine", &[]).await;
+    sleep(200.0).await;
+    assert_eq!(
+        get(&call, "done").as_bool(),
+        Some(false),
+        "{}",
+        describe(&get(&call, "error"))
+    );
+    js_sys::Reflect::set(&controls, &"down".into(), &false.into()).unwrap();
+    until(5_000.0, "the call after the wallet came back", || {
+        get(&call, "done").as_bool() == Some(true)
+    })
+    .await;
+    anvil("evm_setAutomine", &[true.into()]).await;
+    assert!(
+        get(&call, "error").is_undefined(),
+        "{}",
+        describe(&get(&call, "error"))
+    );
+    assert_receipt(
+        &get(&get(&call, "value"), "receipt"),
+        "postJob across a drop",
     );
 
     // accountsChanged: the next send is from the new account, without asking the wallet.

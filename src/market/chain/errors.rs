@@ -28,6 +28,20 @@ pub fn with_tx(e: SdkError, hash: B256) -> SdkError {
     detail(e, "txHash", &hash.to_string())
 }
 
+/// The error of a call whose transaction was sent: `txHash` added unless it names one already
+/// (the caller must not lose a transaction that may still be mined).
+pub fn about_tx(e: SdkError, hash: B256) -> SdkError {
+    let named = e
+        .details
+        .as_ref()
+        .is_some_and(|d| prop(d, "txHash").is_some());
+    if named {
+        e
+    } else {
+        with_tx(e, hash)
+    }
+}
+
 /// A failed request of `method` as a typed error.
 pub fn rpc(method: &str, e: RpcError) -> SdkError {
     let (code, message, data) = match e {
@@ -78,7 +92,9 @@ pub fn rpc(method: &str, e: RpcError) -> SdkError {
             format!("{method}: the provider does not support it: {message}"),
         ),
         Some(c) => SdkError::new(Code::Chain, format!("{method}: {message} (code {c})")),
-        None => SdkError::new(Code::Chain, format!("{method}: {message}")),
+        // No EIP-1193 code: the provider itself failed (a wallet's fetch to its node, say),
+        // which asking again may mend; a wallet's refusals carry codes.
+        None => SdkError::new(Code::Chain, format!("{method}: {message}")).retryable(true),
     };
     match code {
         Some(c) => detail(e.cause(message), "rpcCode", &(c as f64)),

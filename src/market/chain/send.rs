@@ -294,65 +294,97 @@ async fn send_signed(
     }
 }
 
-/// Waits for a receipt of any hash sent for the nonce, or for what took the nonce instead.
+/// What one poll found.
+enum Step {
+    Mined(Box<Mined>),
+    /// Something changed (a copy at another price to follow): poll again now.
+    Again,
+    Pending,
+    /// No hash sent for the nonce is known to the node any more, and the nonce is unused.
+    Dropped,
+}
+
+/// Waits for a receipt of any hash sent for the nonce, or for what took the nonce instead. A
+/// poll that fails with a retryable error (the node or the wallet unreachable for a moment) is
+/// tried again until the deadline: the transaction is out, so giving up would lose it.
 async fn wait(chain: &Chain, p: &Pending, opts: &SendOptions) -> Result<Mined> {
     let confirmations = opts.confirmations.unwrap_or(chain.settings.confirmations);
     let timeout = opts.timeout_ms.unwrap_or(chain.settings.timeout_ms);
-    let poll = chain.settings.poll_ms;
     let deadline = now_ms() + timeout;
     let mut unseen = 0;
     loop {
-        if let Some(mined) = mined_receipt(chain, p, confirmations, deadline).await? {
-            return Ok(mined);
-        }
-        if chain.rpc.nonce(p.from, At::Latest).await? > p.nonce {
-            // Mined between the two requests?
-            if let Some(mined) = mined_receipt(chain, p, confirmations, deadline).await? {
-                return Ok(mined);
-            }
-            if let Some(other) = find_taker(chain, p).await? {
-                let fields = TxFields {
-                    from: other.from,
-                    nonce: other.nonce,
-                    to: other.to,
-                    value: other.value,
-                    input: other.input.clone(),
-                };
-                match classify(&p.fields(&p.first.intent), &fields) {
-                    // Someone (another tab, the wallet's own speed-up) sent the same call at
-                    // another price: follow that one.
-                    Some(Replacement::Repriced) => p.sent.borrow_mut().push(Sent {
-                        hash: other.hash,
-                        fees: p.first.fees,
-                        intent: p.first.intent.clone(),
-                    }),
-                    Some(how) => return Err(errors::replaced(p.first.hash, how, other.hash)),
-                    None => {}
+        match step(chain, p, confirmations, deadline, &mut unseen).await {
+            Ok(Step::Mined(mined)) => return Ok(*mined),
+            Ok(Step::Again) => continue,
+            Ok(Step::Pending) => {}
+            Ok(Step::Dropped) => {
+                // The nonce is unused again: the next send from a local key must take it.
+                if let Some(key) = chain.key() {
+                    key.nonces(&chain.rpc, p.chain_id).reset();
                 }
-                continue;
+                return Err(errors::dropped(p.first.hash));
             }
-        }
-        let mut known = false;
-        let hashes: Vec<B256> = p.sent.borrow().iter().map(|s| s.hash).collect();
-        for h in hashes {
-            if chain.rpc.transaction(h).await?.is_some() {
-                known = true;
-                break;
-            }
-        }
-        unseen = if known { 0 } else { unseen + 1 };
-        if unseen >= DROP_POLLS {
-            // The nonce is unused again: the next send from a local key must take it.
-            if let Some(key) = chain.key() {
-                key.nonces(&chain.rpc, p.chain_id).reset();
-            }
-            return Err(errors::dropped(p.first.hash));
+            Err(e) if e.retryable && now_ms() < deadline => {}
+            Err(e) => return Err(errors::about_tx(e, p.first.hash)),
         }
         if now_ms() > deadline {
             return Err(timed_out(p.first.hash, timeout));
         }
-        sleep(poll, None).await?;
+        sleep(chain.settings.poll_ms, None).await?;
     }
+}
+
+async fn step(
+    chain: &Chain,
+    p: &Pending,
+    confirmations: u64,
+    deadline: f64,
+    unseen: &mut u32,
+) -> Result<Step> {
+    if let Some(mined) = mined_receipt(chain, p, confirmations, deadline).await? {
+        return Ok(Step::Mined(Box::new(mined)));
+    }
+    if chain.rpc.nonce(p.from, At::Latest).await? > p.nonce {
+        // Mined between the two requests?
+        if let Some(mined) = mined_receipt(chain, p, confirmations, deadline).await? {
+            return Ok(Step::Mined(Box::new(mined)));
+        }
+        if let Some(other) = find_taker(chain, p).await? {
+            let fields = TxFields {
+                from: other.from,
+                nonce: other.nonce,
+                to: other.to,
+                value: other.value,
+                input: other.input.clone(),
+            };
+            match classify(&p.fields(&p.first.intent), &fields) {
+                // Someone (another tab, the wallet's own speed-up) sent the same call at
+                // another price: follow that one.
+                Some(Replacement::Repriced) => p.sent.borrow_mut().push(Sent {
+                    hash: other.hash,
+                    fees: p.first.fees,
+                    intent: p.first.intent.clone(),
+                }),
+                Some(how) => return Err(errors::replaced(p.first.hash, how, other.hash)),
+                None => {}
+            }
+            return Ok(Step::Again);
+        }
+    }
+    let hashes: Vec<B256> = p.sent.borrow().iter().map(|s| s.hash).collect();
+    let mut known = false;
+    for h in hashes {
+        if chain.rpc.transaction(h).await?.is_some() {
+            known = true;
+            break;
+        }
+    }
+    *unseen = if known { 0 } else { *unseen + 1 };
+    Ok(if *unseen >= DROP_POLLS {
+        Step::Dropped
+    } else {
+        Step::Pending
+    })
 }
 
 fn timed_out(hash: B256, timeout: f64) -> SdkError {
