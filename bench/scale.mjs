@@ -219,19 +219,21 @@ async function soak(compat) {
   const samples = [];
   let done = 0;
   let failed = 0;
+  let started = 0;
   const t0 = Date.now();
   const lane = async () => {
-    while (done + failed < SOAK) {
-      const n = done + failed;
+    while (started < SOAK) {
+      started += 1;
       const e = await builder.submit();
       try {
         const r = await e.wait();
         if (r.status === 'completed') done++; else failed++;
       } catch { failed++; }
       e.free();
-      if ((n + 1) % 500 === 0) {
+      const n = done + failed;
+      if (n % 500 === 0) {
         gc();
-        samples.push({ jobs: n + 1, ...memory(), live: live() });
+        samples.push({ jobs: n, ...memory(), live: live() });
       }
     }
   };

@@ -14,41 +14,52 @@ function timeoutError(ms) {
   return e;
 }
 
+/**
+ * What every fetch here is bound by: the caller's `signal`, and `timeoutMs` while armed. `failure`
+ * says why a fetch (or a body read) failed: a timeout, an abort, or a network error.
+ */
+function guard(signal, timeoutMs) {
+  if (signal?.aborted) throw abortError();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let timer;
+  let timedOut = false;
+  return {
+    signal: controller.signal,
+    arm() { if (timeoutMs) timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs); },
+    disarm() { clearTimeout(timer); },
+    end() { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); },
+    abort() { this.end(); controller.abort(); },
+    failure(e) {
+      if (timedOut) return timeoutError(timeoutMs);
+      if (signal?.aborted) return abortError();
+      const err = new Error(e?.message ?? String(e));
+      err.code = 'NETWORK';
+      return err;
+    },
+  };
+}
+
 /** @param {import('../sandrun_sdk.js').PlatformRequest} req */
 async function request(req) {
   const { method, url, headers = [], body, timeoutMs, signal, onProgress } = req;
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = timeoutMs ? setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs) : undefined;
-  const onAbort = () => controller.abort();
-  if (signal) {
-    if (signal.aborted) throw abortError();
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
+  const g = guard(signal, timeoutMs);
+  g.arm();
   const total = body ? body.byteLength : 0;
   try {
     // fetch has no upload progress, and XHR upload listeners would force a preflight: report
     // the start and the end of the upload.
     onProgress?.({ loaded: 0, total });
-    const res = await fetch(url, { method, headers, body, signal: controller.signal, cache: 'no-store' });
+    const res = await fetch(url, { method, headers, body, signal: g.signal, cache: 'no-store' });
     onProgress?.({ loaded: total, total });
     const bytes = new Uint8Array(await res.arrayBuffer());
     return { status: res.status, headers: [...res.headers], body: bytes };
   } catch (e) {
-    throw fetchFailure(e, timedOut && timeoutMs, signal);
+    throw g.failure(e);
   } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    g.end();
   }
-}
-
-/** What a failed fetch (or body read) becomes: a timeout, an abort, or a network error. */
-function fetchFailure(e, timedOutAfterMs, signal) {
-  if (timedOutAfterMs) return timeoutError(timedOutAfterMs);
-  if (signal?.aborted) return abortError();
-  const err = new Error(e?.message ?? String(e));
-  err.code = 'NETWORK';
-  return err;
 }
 
 /**
@@ -59,23 +70,16 @@ function fetchFailure(e, timedOutAfterMs, signal) {
  */
 async function requestStream(req) {
   const { method, url, headers = [], timeoutMs, signal } = req;
-  const controller = new AbortController();
-  let timer;
-  let timedOut = false;
-  const arm = () => { if (timeoutMs) timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs); };
-  const onAbort = () => controller.abort();
-  const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', onAbort); };
-  if (signal?.aborted) throw abortError();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const g = guard(signal, timeoutMs);
   let res;
   try {
     const body = req.body instanceof ReadableStream ? await new Response(req.body).blob() : req.body;
-    arm();
-    res = await fetch(url, { method, headers, body, signal: controller.signal, cache: 'no-store' });
-    clearTimeout(timer);
+    g.arm();
+    res = await fetch(url, { method, headers, body, signal: g.signal, cache: 'no-store' });
+    g.disarm();
   } catch (e) {
-    done();
-    throw fetchFailure(e, timedOut && timeoutMs, signal);
+    g.end();
+    throw g.failure(e);
   }
   const reader = res.body?.getReader();
   return {
@@ -83,22 +87,19 @@ async function requestStream(req) {
     headers: [...res.headers],
     async next() {
       if (!reader) return null;
-      arm();
+      g.arm();
       try {
-        const { value, done: end } = await reader.read();
-        if (end) done();
-        return end ? null : value;
+        const { value, done } = await reader.read();
+        if (done) g.end();
+        return done ? null : value;
       } catch (e) {
-        done();
-        throw fetchFailure(e, timedOut && timeoutMs, signal);
+        g.end();
+        throw g.failure(e);
       } finally {
-        clearTimeout(timer);
+        g.disarm();
       }
     },
-    close() {
-      done();
-      controller.abort();
-    },
+    close() { g.abort(); },
   };
 }
 

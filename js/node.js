@@ -14,24 +14,28 @@ import { sleep, gzip, abortError, timeoutError, socketReader } from './browser.j
 
 const CHUNK = 64 * 1024;
 
+/** A node:http(s) request with the header names as given and a connection of its own. */
+function clientRequest(method, url, headers, length) {
+  const u = new URL(url);
+  const h = {};
+  for (const [k, v] of headers) h[k] = v;
+  if (length !== undefined) h['Content-Length'] = String(length);
+  return (u.protocol === 'https:' ? https : http).request({
+    method,
+    hostname: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port || undefined,
+    path: u.pathname + u.search,
+    headers: h,
+    agent: false,
+  });
+}
+
 /** @param {import('../sandrun_sdk.js').PlatformRequest} req */
 function request(req) {
   const { method, url, headers = [], body, timeoutMs, signal, onProgress } = req;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) { reject(abortError()); return; }
-    const u = new URL(url);
-    const lib = u.protocol === 'https:' ? https : http;
-    const h = {};
-    for (const [k, v] of headers) h[k] = v;
-    if (body) h['Content-Length'] = String(body.byteLength);
-    const req = lib.request({
-      method,
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port || undefined,
-      path: u.pathname + u.search,
-      headers: h,
-      agent: false,
-    });
+    const req = clientRequest(method, url, headers, body?.byteLength);
     let settled = false;
     const finish = (fn, v) => {
       if (settled) return;
@@ -85,19 +89,9 @@ function requestStream(req) {
   const { method, url, headers = [], body, timeoutMs, signal } = req;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) { reject(abortError()); return; }
-    const u = new URL(url);
-    const h = {};
-    for (const [k, v] of headers) h[k] = v;
-    if (body instanceof Uint8Array) h['Content-Length'] = String(body.byteLength);
-    else if (body instanceof Blob) h['Content-Length'] = String(body.size);
-    const creq = (u.protocol === 'https:' ? https : http).request({
-      method,
-      hostname: u.hostname.replace(/^\[|\]$/g, ''),
-      port: u.port || undefined,
-      path: u.pathname + u.search,
-      headers: h,
-      agent: false,
-    });
+    // A stream has no length: it goes chunked.
+    const length = body instanceof Uint8Array ? body.byteLength : body instanceof Blob ? body.size : undefined;
+    const creq = clientRequest(method, url, headers, length);
     let timer;
     let failure;
     const fail = (e) => { failure ??= e; clearTimeout(timer); creq.destroy(e); };

@@ -412,6 +412,16 @@ pub async fn add_and_read_through_kubo() {
     );
     assert_eq!(number(&v1, "size"), 14.0);
 
+    // Wrapped without a name: Kubo names the file by its CID, and so does the local CID.
+    let wrapped = || obj(&[("wrapWithDirectory", true.into())]);
+    let added = ok(&ipfs, "add", &["hello sandrun\n".into(), wrapped()]).await;
+    assert_eq!(
+        text(&added, "cid"),
+        "QmTtwo7VFVJXk4AgKaXatQsRHvzE9Ndazaps2SDVhvYkr3"
+    );
+    let local = ok(&ipfs, "cid", &["hello sandrun\n".into(), wrapped()]).await;
+    assert_eq!(local.as_string().unwrap(), text(&added, "cid"));
+
     let data = unique(3 * MIB);
     let progress: Rc<RefCell<Vec<f64>>> = Rc::default();
     let p = progress.clone();

@@ -44,3 +44,19 @@ export async function chainMisuse(sandrun: FullSandrun): Promise<void> {
   parseEther(1); // ERROR: parseEther takes a decimal string
   void [id, paid, Market];
 }
+
+import type { Ipfs } from '@sandrun/sdk/full';
+import { Sandrun as FullIpfsSandrun } from '@sandrun/sdk/full';
+
+export async function ipfsMisuse(ipfs: Ipfs): Promise<void> {
+  await FullIpfsSandrun.create({ ipfs: { gateway: 'http://127.0.0.1:8080' } }); // ERROR: the key is gateways
+  await FullIpfsSandrun.create({ ipfs: { pinning: [{ endpoint: 'https://pins.example' }] } }); // ERROR: a service needs its token
+  await ipfs.cid(42); // ERROR: a number is not data
+  await ipfs.cid('x', { cidVersion: 2 }); // ERROR: CID versions are 0 or 1
+  const text: string = await ipfs.get('bafy…'); // ERROR: get gives bytes
+  const bytes: Uint8Array = await ipfs.get('bafy…', { stream: true }); // ERROR: with stream: true it is a ReadableStream
+  await ipfs.get('bafy…', { format: 'tar' }); // ERROR: formats are car or raw
+  const cid: number = (await ipfs.add('x')).cid; // ERROR: CIDs are strings
+  await ipfs.pins({ status: ['done'] }); // ERROR: not a pin status
+  void [text, bytes, cid];
+}

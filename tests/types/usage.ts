@@ -200,3 +200,52 @@ export async function chain(fallback: Eip1193Provider, key: string): Promise<voi
   market.free();
   void [name, chainId, status, state, node.workerKey, earned, text];
 }
+
+// IPFS (issue 10): `sandrun.ipfs()` in the full entry.
+import { IpfsError, CidMismatchError } from '@sandrun/sdk/full';
+import type { Ipfs, AddResult, DirectoryContents, IpfsAttempt, IpfsHealth, IpfsStat, PinList, PinResult, PinStatus } from '@sandrun/sdk/full';
+
+export async function ipfs(file: Blob, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const sandrun = await FullSandrun.create({
+    ipfs: {
+      api: 'http://127.0.0.1:5001',
+      apiHeaders: { Authorization: 'Basic dXNlcjpwYXNz' },
+      gateways: ['http://127.0.0.1:8080'],
+      pinning: [{ endpoint: 'https://pins.example', token: 't' }],
+      timeoutMs: 10_000,
+      race: false,
+    },
+  });
+  const ipfs: Ipfs = sandrun.ipfs();
+  const v0: string = await ipfs.cid('hello sandrun\n');
+  const v1: string = await ipfs.cid(stream, { cidVersion: 1, rawLeaves: true, chunker: 'size-262144', wrapWithDirectory: true, name: 'a.txt' });
+  const tree: string = await ipfs.cid({ 'a.txt': 'a', 'sub/b.bin': new Uint8Array(1), empty: null });
+  const added: AddResult = await ipfs.add(file, { pin: true, progress: (bytes: number) => void bytes, signal: AbortSignal.timeout(1000) });
+  const dir = await ipfs.addDirectory({ 'main.py': 'print(1)' }, { cidVersion: 1 });
+  const paths: string[] = dir.entries.map((e) => e.path);
+  const bytes: Uint8Array = await ipfs.get(added.cid);
+  const body: ReadableStream<Uint8Array> = await ipfs.get(added.cid, { stream: true, format: 'raw', race: true });
+  const part: Uint8Array = await ipfs.cat(added.cid, { offset: 10, length: 5, onAttempt: (a: IpfsAttempt) => void [a.source, a.ok, a.problem] });
+  const contents: DirectoryContents = await ipfs.getDirectory(dir.cid);
+  const file0: Uint8Array | undefined = contents.files['main.py'];
+  const names: string[] = (await ipfs.ls(dir.cid)).map((e) => e.name);
+  const stat: IpfsStat = await ipfs.stat(added.cid);
+  const pinned: PinResult[] = await ipfs.pin(added.cid, { name: 'x', meta: { app: 'sandrun' }, origins: [], wait: false, node: false });
+  const lists: PinList[] = await ipfs.pins({ cid: [added.cid], status: ['pinned', 'failed'], name: 'x', match: 'ipartial', before: new Date(), limit: 5 });
+  const first: PinStatus | undefined = lists[0]?.results[0];
+  await ipfs.replacePin(added.cid, v1, { name: 'y' });
+  const removed: number = (await ipfs.unpin(added.cid))[0]?.removed ?? 0;
+  const health: IpfsHealth = await ipfs.health({ timeoutMs: 500 });
+  const up: 'up' | 'degraded' | 'down' = health.status;
+  try {
+    await ipfs.get('bafy…');
+  } catch (e) {
+    if (e instanceof CidMismatchError) {
+      void e.message;
+    } else if (e instanceof IpfsError) {
+      const problems: string[] = (e.attempts ?? []).map((a) => a.problem);
+      void problems;
+    }
+  }
+  void [v0, tree, bytes, body, part, file0, names, stat.type, stat.cumulativeSize, pinned[0]?.kind, first?.pin.cid, removed, up, paths];
+}

@@ -6,6 +6,7 @@
 //! never as a string.
 
 use crate::error::{Error, Result};
+use crate::multibase;
 use cid::{Cid, Version};
 
 /// Parses a CID in any text form a node or gateway may return: CIDv0 (`Qm…`) or CIDv1 in any
@@ -15,16 +16,21 @@ pub fn parse_cid(text: &str) -> Result<Cid> {
     // A path such as `/ipfs/<cid>` is what some answers carry (`Path` fields, Location headers).
     let bare = trimmed.strip_prefix("/ipfs/").unwrap_or(trimmed);
     let bare = bare.split('/').next().unwrap_or(bare);
-    Cid::try_from(bare).map_err(|e| Error::InvalidCid {
+    let invalid = |reason: String| Error::InvalidCid {
         input: text.to_string(),
-        reason: e.to_string(),
-    })
+        reason,
+    };
+    let bytes = multibase::decode(bare).map_err(|why| invalid(why.to_string()))?;
+    Cid::try_from(bytes.as_slice()).map_err(|e| invalid(e.to_string()))
 }
 
 /// The canonical text of a CID, as Kubo prints it by default: base58btc for v0, base32 (lower
 /// case, `b` prefix) for v1.
 pub fn cid_to_text(cid: &Cid) -> String {
-    cid.to_string()
+    match cid.version() {
+        Version::V0 => multibase::base58btc(&cid.to_bytes()),
+        Version::V1 => multibase::base32(&cid.to_bytes()),
+    }
 }
 
 /// Re-writes any CID text in the canonical form (see [`cid_to_text`]), e.g. to compare or to

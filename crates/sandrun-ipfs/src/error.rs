@@ -85,6 +85,16 @@ impl Error {
     }
 }
 
+/// A CID in an error message, written as Kubo writes it (`cid_text`, not `Cid`'s `Display`, which
+/// would bring the whole `multibase` crate into the wasm).
+struct Text<'a>(&'a Cid);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::cid_text::cid_to_text(self.0))
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -93,36 +103,41 @@ impl fmt::Display for Error {
             }
             Error::InvalidPath { path, reason } => write!(f, "invalid path {path:?}: {reason}"),
             Error::InvalidCid { input, reason } => write!(f, "invalid CID {input:?}: {reason}"),
-            Error::HashMismatch { cid } => write!(f, "block {cid} does not match its hash"),
+            Error::HashMismatch { cid } => write!(f, "block {} does not match its hash", Text(cid)),
             Error::UnsupportedHash { cid, code } => {
-                write!(f, "block {cid} uses multihash 0x{code:x}; only sha2-256 and identity are verified")
+                write!(
+                    f,
+                    "block {} uses multihash 0x{code:x}; only sha2-256 and identity are verified",
+                    Text(cid)
+                )
             }
             Error::UnexpectedCodec { cid, codec } => {
                 write!(
                     f,
-                    "block {cid} has codec 0x{codec:x}; expected dag-pb or raw"
+                    "block {} has codec 0x{codec:x}; expected dag-pb or raw",
+                    Text(cid)
                 )
             }
-            Error::MissingBlock { cid } => write!(f, "block {cid} is missing"),
+            Error::MissingBlock { cid } => write!(f, "block {} is missing", Text(cid)),
             Error::WrongRoot { expected, found } => {
                 write!(f, "CAR roots are [")?;
                 for (i, root) in found.iter().enumerate() {
-                    write!(f, "{}{root}", if i == 0 { "" } else { ", " })?;
+                    write!(f, "{}{}", if i == 0 { "" } else { ", " }, Text(root))?;
                 }
-                write!(f, "], expected {expected}")
+                write!(f, "], expected {}", Text(expected))
             }
             Error::MalformedCar { offset, reason } => {
                 write!(f, "malformed CAR at byte {offset}: {reason}")
             }
             Error::MalformedNode { cid, reason } => {
-                write!(f, "malformed UnixFS node {cid}: {reason}")
+                write!(f, "malformed UnixFS node {}: {reason}", Text(cid))
             }
             Error::UnexpectedKind {
                 cid,
                 expected,
                 found,
             } => {
-                write!(f, "{cid} is a {found}, expected a {expected}")
+                write!(f, "{} is a {found}, expected a {expected}", Text(cid))
             }
             Error::LimitExceeded { limit, value, max } => {
                 write!(f, "limit {limit} exceeded: {value} > {max}")

@@ -22,6 +22,7 @@ mod car_walk;
 mod cid_text;
 mod directory;
 mod error;
+mod multibase;
 mod options;
 mod stat;
 mod unixfs_node;

@@ -20,6 +20,7 @@
 //! - `events`: decoded contract logs as JS objects, and the indexed-argument filters;
 //! - `watch`: `eth_getLogs` polling with back-fill, de-duplication and reorg reports;
 //! - `contract`: SandrunMarket's calls and views as Rust methods (what issue 11 builds on);
+//! - `inputs`: what the `Market` methods take, read and checked before anything is sent;
 //! - `results`: what the `Market` methods resolve to (receipts, settlements, job and node state);
 //! - `market`: the `Market` class JS holds; `sandrun.market()`, `sandrun.deployMarket()`;
 //! - `wallets`: `Sandrun.wallets()`, EIP-6963 discovery in browsers.
@@ -43,6 +44,7 @@ pub mod events;
 pub mod watch;
 
 pub mod contract;
+pub mod inputs;
 pub mod results;
 
 pub mod market;

@@ -132,8 +132,15 @@ pub struct IpfsHealth {
 #[wasm_bindgen(typescript_custom_section)]
 const IPFS_TS: &'static str = r#"
 export interface Ipfs {
+  /**
+   * A file, read from the RPC node and the gateways (in order, or raced), every block checked
+   * against its CID: the bytes, or with `{ stream: true }` a `ReadableStream` (flat memory). A
+   * source that fails is skipped (`onAttempt` hears of each); when all fail, an `IpfsError` lists
+   * every attempt.
+   */
   get(cid: string, options: GetOptions & { stream: true }): Promise<ReadableStream<Uint8Array>>;
   get(cid: string, options?: GetOptions & { stream?: false }): Promise<Uint8Array>;
+  /** `get()` under Kubo's name (both take `offset` and `length`). */
   cat(cid: string, options: GetOptions & { stream: true }): Promise<ReadableStream<Uint8Array>>;
   cat(cid: string, options?: GetOptions & { stream?: false }): Promise<Uint8Array>;
 }
@@ -224,33 +231,15 @@ impl Inner {
         options::call(timeout_ms, signal, self.settings.timeout_ms, op)
     }
 
-    fn plan(
-        &self,
-        op: &str,
-        format: Option<&str>,
-        race: Option<bool>,
-        on_attempt: Option<js_sys::Function>,
-        timeout_ms: Option<f64>,
-        signal: Option<JsValue>,
-    ) -> Result<Plan> {
+    /// How a read asks the sources, from its options.
+    fn plan(&self, op: &str, o: SourceOptions) -> Result<Plan> {
         Ok(Plan {
             sources: self.sources.clone(),
-            format: options::format(op, format)?,
-            race: race.unwrap_or(self.settings.race),
-            on_attempt,
-            opts: self.call(op, timeout_ms, signal)?,
+            format: options::format(op, o.format.as_deref())?,
+            race: o.race.unwrap_or(self.settings.race),
+            on_attempt: o.on_attempt,
+            opts: self.call(op, o.timeout_ms, o.signal)?,
         })
-    }
-
-    fn source_plan(&self, op: &str, o: SourceOptions) -> Result<Plan> {
-        self.plan(
-            op,
-            o.format.as_deref(),
-            o.race,
-            o.on_attempt,
-            o.timeout_ms,
-            o.signal,
-        )
     }
 
     /// Adds `parts` through the node and checks its root CID against the local one, computed
@@ -397,7 +386,7 @@ fn read_tree<'a>(
                     } else {
                         format!("{path}/{}", e.name)
                     };
-                    read_tree(plan, e.cid.to_string(), child, Expect::Any, out).await?;
+                    read_tree(plan, cid::text(&e.cid), child, Expect::Any, out).await?;
                 }
             }
             _ => {
@@ -544,7 +533,8 @@ impl Ipfs {
     /// against its CID: the bytes, or with `{ stream: true }` a `ReadableStream` (flat memory).
     /// A source that fails is skipped (`onAttempt` hears of each); when all fail, an `IpfsError`
     /// lists every attempt.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array | ReadableStream<Uint8Array>>")]
+    // Typed by the overloads in IPFS_TS (bytes, or a stream with `stream: true`).
+    #[wasm_bindgen(skip_typescript)]
     pub fn get(
         &self,
         cid: String,
@@ -555,7 +545,8 @@ impl Ipfs {
 
     /// `get()` under Kubo's name (both take `offset` and `length`). Not Kubo's `/api/v0/cat`:
     /// its bytes could not be checked against the CID.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array | ReadableStream<Uint8Array>>")]
+    // Typed by the overloads in IPFS_TS (bytes, or a stream with `stream: true`).
+    #[wasm_bindgen(skip_typescript)]
     pub fn cat(
         &self,
         cid: String,
@@ -571,11 +562,13 @@ impl Ipfs {
             let length = options::byte_count(op, "length", o.length)?;
             let plan = self.inner.plan(
                 op,
-                o.format.as_deref(),
-                o.race,
-                o.on_attempt,
-                o.timeout_ms,
-                o.signal,
+                SourceOptions {
+                    format: o.format,
+                    race: o.race,
+                    on_attempt: o.on_attempt,
+                    timeout_ms: o.timeout_ms,
+                    signal: o.signal,
+                },
             )?;
             let mut walk = Walk::new(op, &cid, Expect::File, plan)?.range(offset, length);
             let stream = o.stream.unwrap_or(false);
@@ -598,7 +591,7 @@ impl Ipfs {
         #[wasm_bindgen(unchecked_optional_param_type = "SourceOptions")] options: Option<JsValue>,
     ) -> Promise {
         let made = (|| {
-            let plan = self.inner.source_plan("getDirectory", opts(options)?)?;
+            let plan = self.inner.plan("getDirectory", opts(options)?)?;
             parse(&cid)?;
             Ok(async move {
                 let mut out = DirectoryContents {
@@ -621,7 +614,7 @@ impl Ipfs {
         #[wasm_bindgen(unchecked_optional_param_type = "SourceOptions")] options: Option<JsValue>,
     ) -> Promise {
         let made = (|| {
-            let plan = self.inner.source_plan("ls", opts(options)?)?;
+            let plan = self.inner.plan("ls", opts(options)?)?;
             let mut walk = Walk::new("ls", &cid, Expect::Directory, plan)?;
             Ok(async move {
                 let (_, dir) = drain(&mut walk).await?;
@@ -629,7 +622,7 @@ impl Ipfs {
                     .into_iter()
                     .map(|e| IpfsEntry {
                         name: e.name,
-                        cid: e.cid.to_string(),
+                        cid: cid::text(&e.cid),
                         size: e.size as f64,
                     })
                     .collect::<Vec<_>>())
@@ -647,7 +640,7 @@ impl Ipfs {
         #[wasm_bindgen(unchecked_optional_param_type = "SourceOptions")] options: Option<JsValue>,
     ) -> Promise {
         let made = (|| {
-            let plan = self.inner.source_plan("stat", opts(options)?)?;
+            let plan = self.inner.plan("stat", opts(options)?)?;
             let parsed = parse(&cid)?;
             Ok(async move {
                 let mut attempts = Vec::new();

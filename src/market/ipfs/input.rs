@@ -8,8 +8,7 @@ use js_sys::{ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-/// 1 MiB: four of Kubo's default chunks. Larger pieces bought nothing measurable in `make
-/// bench-ipfs`; smaller ones cost a JS round trip each.
+/// 1 MiB: four of Kubo's default chunks per round trip to JS, and little memory.
 pub const PIECE: u32 = 1 << 20;
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -307,7 +307,7 @@ async fn node_pins(node: &Kubo, q: &Query, call: &CallOpts) -> Result<Vec<PinSta
         (false, _) => true,
         (true, Some("iexact")) => n.eq_ignore_ascii_case(want),
         (true, Some("partial")) => n.contains(want),
-        (true, Some("ipartial")) => n.to_lowercase().contains(&want.to_lowercase()),
+        (true, Some("ipartial")) => n.to_ascii_lowercase().contains(&want.to_ascii_lowercase()),
         (true, _) => n == want,
     };
     let mut out: Vec<PinStatus> = node

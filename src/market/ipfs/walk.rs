@@ -194,7 +194,7 @@ impl Walk {
                 }
             },
             Reading::Blocks { walker } => {
-                let text = cid.to_string();
+                let text = sandrun_ipfs::cid_to_text(cid);
                 match self.plan.sources[source]
                     .block(&text, &self.plan.opts)
                     .await
