@@ -74,8 +74,8 @@ export SANDRUN_TEST_SPARE_PORT=$((POOL_PORT + 5))
 export SANDRUN_TEST_DEVNODE=$(realpath "$DEVNODE")
 # Two more nodes (default and --compat) with scoped faults for the plugin scenarios
 # (tests/common/plugins.rs): a path /~NAME-x carries fault NAME, other paths none.
-FAULT_PORT=${SANDRUN_TEST_FAULT_PORT:-19651}
-FAULT_COMPAT_PORT=${SANDRUN_TEST_FAULT_COMPAT_PORT:-19652}
+FAULT_PORT=${SANDRUN_TEST_FAULT_PORT:-$((PORT + 50))}
+FAULT_COMPAT_PORT=${SANDRUN_TEST_FAULT_COMPAT_PORT:-$((PORT + 51))}
 faults=(--fault status-503,scope=s503 --fault status-429,scope=s429 --fault drop-connection,scope=drop
   --fault status-500,scope=s500 --fault status-503,scope=flaky,first=2 --fault delay-ms:1500,scope=slow
   --fault drop-connection,scope=nostream,path=/stream/)

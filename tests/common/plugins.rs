@@ -44,9 +44,9 @@ extern "C" {
 
 fn fault(compat: bool) -> &'static str {
     if compat {
-        option_env!("SANDRUN_TEST_FAULT_COMPAT_ENDPOINT").unwrap_or("http://127.0.0.1:19652")
+        option_env!("SANDRUN_TEST_FAULT_COMPAT_ENDPOINT").unwrap_or("http://127.0.0.1:18494")
     } else {
-        option_env!("SANDRUN_TEST_FAULT_ENDPOINT").unwrap_or("http://127.0.0.1:19651")
+        option_env!("SANDRUN_TEST_FAULT_ENDPOINT").unwrap_or("http://127.0.0.1:18493")
     }
 }
 
