@@ -8,3 +8,5 @@ pub mod chain;
 pub mod format;
 #[cfg(feature = "ipfs")]
 pub mod ipfs;
+#[cfg(feature = "market")]
+pub mod operator;
