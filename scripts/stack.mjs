@@ -67,85 +67,86 @@ mkdirSync(dir, { recursive: true });
 const started = { devnodes: [], agents: [] };
 const record = () => writeFileSync(startedFile, `${JSON.stringify(started, null, 2)}\n`);
 record();
-process.on('uncaughtException', (e) => {
+
+try {
+  // Anvil's accounts come from its default test mnemonic (derived here, not copied).
+  const require = createRequire(join(ROOT, 'tools/package.json'));
+  const { mnemonicToAccount } = require('viem/accounts');
+  const { toHex } = require('viem');
+  const MNEMONIC = 'test test test test test test test test test test test junk';
+  const account = (i) => {
+    const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
+    return { address: a.address, privateKey: toHex(a.getHdKey().privateKey) };
+  };
+
+  // 1. Workers, each signing with its own key.
+  const limits = ['--jobs-per-hour', '100000', '--max-concurrent', '8', '--cpu-per-minute', '100000'];
+  const workers = [];
+  for (let i = 0; i < 3; i++) {
+    const port = base + i;
+    const name = `stack-worker-${i + 1}-${base}`;
+    const key = join(dir, `worker-${i + 1}.key.pem`);
+    rmSync(key, { force: true });
+    execFileSync(devnodeBin, ['--generate-key', key], { stdio: 'ignore' });
+    started.devnodes.push(name);
+    record();
+    sh('devnode.sh', ['start', name, String(port), 'worker', '--port', String(port), '--worker-key', key, ...limits]);
+    workers.push(`http://127.0.0.1:${port}`);
+  }
+
+  // 2. The chain and the market.
+  started.anvil = `stack-anvil-${base}`;
+  record();
+  sh('anvil.sh', ['start', started.anvil, String(base + 10)]);
+  const rpcUrl = `http://127.0.0.1:${base + 10}`;
+  const deployed = JSON.parse(
+    execFileSync('node', [join(ROOT, 'scripts/deploy-market.mjs'), '--rpc', rpcUrl, '--out', join(dir, 'market.json')], { cwd: ROOT }).toString(),
+  );
+
+  // 3. IPFS.
+  started.kubo = `stack-ipfs-${base}`;
+  record();
+  sh('kubo.sh', ['start', started.kubo, String(base + 20), String(base + 21)]);
+  const ipfsApi = `http://127.0.0.1:${base + 20}`;
+  const gateways = [`http://127.0.0.1:${base + 21}`];
+
+  // 4. Three agents, the third faulty; each is up once it logged `registered` or `started`.
+  const agents = [];
+  for (let i = 0; i < 3; i++) {
+    const { address, privateKey } = account(i + 1);
+    const faulty = i === 2;
+    const config = join(dir, `agent-${i + 1}.json`);
+    writeFileSync(config, JSON.stringify({ rpcUrl, chainId: deployed.chainId, privateKey, market: deployed.address,
+      worker: workers[i], ipfsApi, gateways, bond: '0.1 ether', price: '0.01 ether', faulty, fromBlock: deployed.blockNumber }));
+    const log = join(dir, `agent-${i + 1}.log`);
+    const out = openSync(log, 'w');
+    const child = spawn('node', [join(ROOT, 'scripts/market-node.mjs'), '--config', config], { cwd: ROOT, detached: true, stdio: ['ignore', out, out] });
+    child.unref();
+    started.agents.push({ pid: child.pid, log });
+    record();
+    agents.push({ address, worker: workers[i], faulty, log });
+  }
+  for (const a of agents) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const text = existsSync(a.log) ? readFileSync(a.log, 'utf8') : '';
+      if (/^market-node: started /m.test(text)) break;
+      if (/^market-node: error /m.test(text) || Date.now() > deadline) {
+        throw new Error(`agent on ${a.worker} did not start:\n${text}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  const stack = {
+    rpcUrl, chainId: deployed.chainId, market: deployed.address, ipfsApi, gateways, workers,
+    accounts: [4, 5, 6, 7, 8, 9].map(account), agents,
+  };
+  writeFileSync(join(dir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`);
+  console.log(join(dir, 'stack.json'));
+} catch (e) {
   console.error(`stack: ${e.message}; stopping what was started`);
   stopAll(started);
   rmSync(startedFile, { force: true });
   process.exit(1);
-});
-
-// Anvil's accounts come from its default test mnemonic (derived here, not copied).
-const require = createRequire(join(ROOT, 'tools/package.json'));
-const { mnemonicToAccount } = require('viem/accounts');
-const { toHex } = require('viem');
-const MNEMONIC = 'test test test test test test test test test test test junk';
-const account = (i) => {
-  const a = mnemonicToAccount(MNEMONIC, { addressIndex: i });
-  return { address: a.address, privateKey: toHex(a.getHdKey().privateKey) };
-};
-
-// 1. Workers, each signing with its own key.
-const limits = ['--jobs-per-hour', '100000', '--max-concurrent', '8', '--cpu-per-minute', '100000'];
-const workers = [];
-for (let i = 0; i < 3; i++) {
-  const port = base + i;
-  const name = `stack-worker-${i + 1}-${base}`;
-  const key = join(dir, `worker-${i + 1}.key.pem`);
-  rmSync(key, { force: true });
-  execFileSync(devnodeBin, ['--generate-key', key], { stdio: 'ignore' });
-  started.devnodes.push(name);
-  record();
-  sh('devnode.sh', ['start', name, String(port), 'worker', '--port', String(port), '--worker-key', key, ...limits]);
-  workers.push(`http://127.0.0.1:${port}`);
 }
-
-// 2. The chain and the market.
-started.anvil = `stack-anvil-${base}`;
-record();
-sh('anvil.sh', ['start', started.anvil, String(base + 10)]);
-const rpcUrl = `http://127.0.0.1:${base + 10}`;
-const deployed = JSON.parse(
-  execFileSync('node', [join(ROOT, 'scripts/deploy-market.mjs'), '--rpc', rpcUrl, '--out', join(dir, 'market.json')], { cwd: ROOT }).toString(),
-);
-
-// 3. IPFS.
-started.kubo = `stack-ipfs-${base}`;
-record();
-sh('kubo.sh', ['start', started.kubo, String(base + 20), String(base + 21)]);
-const ipfsApi = `http://127.0.0.1:${base + 20}`;
-const gateways = [`http://127.0.0.1:${base + 21}`];
-
-// 4. Three agents, the third faulty; each is up once it logged `registered` or `started`.
-const agents = [];
-for (let i = 0; i < 3; i++) {
-  const { address, privateKey } = account(i + 1);
-  const faulty = i === 2;
-  const config = join(dir, `agent-${i + 1}.json`);
-  writeFileSync(config, JSON.stringify({ rpcUrl, chainId: deployed.chainId, privateKey, market: deployed.address,
-    worker: workers[i], ipfsApi, gateways, bond: '0.1 ether', price: '0.01 ether', faulty, fromBlock: deployed.blockNumber }));
-  const log = join(dir, `agent-${i + 1}.log`);
-  const out = openSync(log, 'w');
-  const child = spawn('node', [join(ROOT, 'scripts/market-node.mjs'), '--config', config], { cwd: ROOT, detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  started.agents.push({ pid: child.pid, log });
-  record();
-  agents.push({ address, worker: workers[i], faulty, log });
-}
-for (const a of agents) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const text = existsSync(a.log) ? readFileSync(a.log, 'utf8') : '';
-    if (/^market-node: started /m.test(text)) break;
-    if (/^market-node: error /m.test(text) || Date.now() > deadline) {
-      throw new Error(`agent on ${a.worker} did not start:\n${text}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const stack = {
-  rpcUrl, chainId: deployed.chainId, market: deployed.address, ipfsApi, gateways, workers,
-  accounts: [4, 5, 6, 7, 8, 9].map(account), agents,
-};
-writeFileSync(join(dir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`);
-console.log(join(dir, 'stack.json'));
