@@ -9,7 +9,7 @@ use super::job::{self, Finished};
 use crate::core::actions;
 use crate::core::boundary::error::{Code, FieldProblem, Result, SdkError};
 use crate::core::boundary::js::{Obj, ToJs};
-use crate::core::boundary::platform::now_ms;
+use crate::core::boundary::platform::{self, now_ms};
 use crate::core::boundary::promise::{promise, spawn, Events};
 use crate::core::client::Client;
 use crate::core::transport::{CallOpts, Fut};
@@ -93,6 +93,16 @@ fn job_event(id: U256) -> Obj {
     let o = Obj::new();
     o.set("jobId", &bigint(id));
     o
+}
+
+/// A revert of the contract with one of these custom errors.
+fn reverted(e: &SdkError, names: &[&str]) -> bool {
+    e.code == Code::Reverted
+        && names.iter().any(|n| {
+            e.message
+                .strip_prefix(n)
+                .is_some_and(|r| r.starts_with('('))
+        })
 }
 
 fn receipt(o: &Obj, mined: &Mined) {
@@ -290,10 +300,21 @@ impl Agent {
                 if !running || full || cheap || late {
                     return Ok(false);
                 }
-                let mined = c.claim(p.id, &SendOptions::default()).await?;
-                let o = job_event(p.id);
-                receipt(&o, &mined);
-                self.events.emit("job-claimed", &o.into());
+                match c.claim(p.id, &SendOptions::default()).await {
+                    Ok(mined) => {
+                        let o = job_event(p.id);
+                        receipt(&o, &mined);
+                        self.events.emit("job-claimed", &o.into());
+                    }
+                    // The chain moved since getJob: another node took the last place, or the
+                    // job ended. Not this node's failure.
+                    Err(e) if reverted(&e, &["JobFull", "DeadlinePassed", "WrongJobState"]) => {
+                        return Ok(false)
+                    }
+                    // A claim of this node's own landed first (a resent transaction): run it.
+                    Err(e) if reverted(&e, &["AlreadyClaimed"]) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         let ipfs = self
@@ -310,21 +331,44 @@ impl Agent {
             .set("outputCid", &out.output_cid)
             .set("faulty", &self.settings.faulty);
         self.events.emit("job-completed", &o.into());
-        let mined = c
-            .submit_result(
-                p.id,
-                out.result_hash,
-                &out.output_cid,
-                &out.signature,
-                &SendOptions::default(),
-            )
-            .await?;
+        let mined = self.submit(&c, &p, &out, job.deadline).await?;
         let o = job_event(p.id);
         o.set("resultHash", &Hash(out.result_hash))
             .set("outputCid", &out.output_cid);
         receipt(&o, &mined);
         self.events.emit("result-submitted", &o.into());
         Ok(true)
+    }
+
+    /// `submitResult`, sent again while it fails for a reason that may pass (the provider is
+    /// down, a timeout) and the deadline allows: a finished result is not dropped for that.
+    async fn submit(
+        &self,
+        c: &MarketContract,
+        p: &Posted,
+        out: &job::Published,
+        deadline: u64,
+    ) -> Result<Mined> {
+        let mut pause = 1000.0;
+        loop {
+            let sent = c
+                .submit_result(
+                    p.id,
+                    out.result_hash,
+                    &out.output_cid,
+                    &out.signature,
+                    &SendOptions::default(),
+                )
+                .await;
+            match sent {
+                Err(e) if e.retryable && (now_ms() + pause) / 1000.0 < deadline as f64 => {
+                    self.error(Some(p.id), &e);
+                    platform::sleep(pause, None).await?;
+                    pause = (pause * 2.0).min(30_000.0);
+                }
+                done => return done,
+            }
+        }
     }
 
     fn stop(&self) {
