@@ -6,9 +6,12 @@
 //   node scripts/market-node.mjs --config agent.json
 //   node scripts/market-node.mjs --rpc URL --key 0x… --market 0x… --worker URL --ipfs-api URL \
 //     [--chain-id 31337] [--gateway URL]… [--bond '0.1 ether'] [--price '0.01 ether'] [--faulty] [--from-block N]
+//     [--state FILE]
+// --state keeps each published result in FILE (JSON) until it is on chain: a restart in between
+// submits it instead of running the job again (the agent's `store`).
 // The config file has the same fields: { rpcUrl, chainId, privateKey, market, worker, ipfsApi,
-// gateways, bond, price, faulty, fromBlock, pollIntervalMs }. The private key is never printed.
-import { readFileSync, existsSync } from 'node:fs';
+// gateways, bond, price, faulty, fromBlock, pollIntervalMs, state }. The private key is never printed.
+import { readFileSync, existsSync, writeFileSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     price: { type: 'string' },
     faulty: { type: 'boolean' },
     'from-block': { type: 'string' },
+    state: { type: 'string' },
   },
 });
 const fail = (msg) => {
@@ -46,6 +50,7 @@ const cfg = {
   faulty: values.faulty ?? file.faulty ?? false,
   fromBlock: Number(values['from-block'] ?? file.fromBlock ?? 0),
   pollIntervalMs: file.pollIntervalMs ?? 500,
+  state: values.state ?? file.state,
 };
 for (const k of ['rpcUrl', 'privateKey', 'market', 'worker', 'ipfsApi']) if (!cfg[k]) fail(`${k} is required (--config or its flag)`);
 
@@ -56,6 +61,19 @@ const { Sandrun } = await import(pathToFileURL(entry));
 const json = (v) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x));
 const line = (event, data) => console.log(`market-node: ${event} ${json(data)}`);
 
+/** A `localStorage`-like store in a JSON file, written whole (atomically) on every change. */
+function fileStore(path) {
+  const items = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  return {
+    getItem: (key) => items[key] ?? null,
+    setItem: (key, value) => {
+      items[key] = String(value);
+      writeFileSync(`${path}.tmp`, JSON.stringify(items, null, 1));
+      renameSync(`${path}.tmp`, path);
+    },
+  };
+}
+
 const sandrun = await Sandrun.create({
   endpoint: cfg.worker,
   chain: { rpcUrl: cfg.rpcUrl, privateKey: cfg.privateKey, chainId: cfg.chainId },
@@ -63,7 +81,7 @@ const sandrun = await Sandrun.create({
 });
 const agent = sandrun.node().endpoint(cfg.worker).market({
   market: cfg.market, bond: cfg.bond, price: cfg.price, faulty: cfg.faulty, fromBlock: cfg.fromBlock,
-  pollIntervalMs: cfg.pollIntervalMs,
+  pollIntervalMs: cfg.pollIntervalMs, store: cfg.state ? fileStore(cfg.state) : undefined,
 });
 for (const event of ['registered', 'job-seen', 'job-claimed', 'job-completed', 'result-submitted']) {
   agent.on(event, (e) => line(event, e));

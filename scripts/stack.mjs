@@ -116,8 +116,10 @@ try {
     const { address, privateKey } = account(i + 1);
     const faulty = i === 2;
     const config = join(dir, `agent-${i + 1}.json`);
+    rmSync(join(dir, `agent-${i + 1}.state.json`), { force: true }); // results of an earlier chain
     writeFileSync(config, JSON.stringify({ rpcUrl, chainId: deployed.chainId, privateKey, market: deployed.address,
-      worker: workers[i], ipfsApi, gateways, bond: '0.1 ether', price: '0.01 ether', faulty, fromBlock: deployed.blockNumber }));
+      worker: workers[i], ipfsApi, gateways, bond: '0.1 ether', price: '0.01 ether', faulty, fromBlock: deployed.blockNumber,
+      state: join(dir, `agent-${i + 1}.state.json`) }));
     const log = join(dir, `agent-${i + 1}.log`);
     const out = openSync(log, 'w');
     const child = spawn('node', [join(ROOT, 'scripts/market-node.mjs'), '--config', config], { cwd: ROOT, detached: true, stdio: ['ignore', out, out] });

@@ -18,6 +18,7 @@ use sandrun_protocol::map::SortedMap;
 use sandrun_sdk::core::boundary::platform;
 use sandrun_sdk::core::verify::{self, Evidence};
 use sandrun_sdk::market::format;
+use sandrun_sdk::market::operator::agent::MARKET_NODE_EVENTS;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -29,7 +30,7 @@ macro_rules! market_node_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::market_node::$name().await
+                    $crate::market_node::$name().await
                 }
             )*
         }
@@ -39,8 +40,9 @@ pub(crate) use market_node_scenarios;
 
 macro_rules! all_market_node_scenarios {
     ($install:path) => {
-        crate::market_node::market_node_scenarios!($install;
+        $crate::market_node::market_node_scenarios!($install;
             agents_serve_a_two_of_three_job, restarted_agent_neither_claims_twice_nor_loses_the_result,
+            restarted_agent_submits_the_result_it_kept,
             wrong_job_hash_and_bad_options);
     };
 }
@@ -161,15 +163,6 @@ struct Agent {
     _listeners: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-const EVENTS: &[&str] = &[
-    "registered",
-    "job-seen",
-    "job-claimed",
-    "job-completed",
-    "result-submitted",
-    "error",
-];
-
 impl Agent {
     /// An agent (not started) on `worker` for `market`, with the given client or a new funded one.
     async fn new(
@@ -177,6 +170,16 @@ impl Agent {
         market: &str,
         client: Option<(JsValue, String)>,
         faulty: bool,
+    ) -> Agent {
+        Agent::with_store(worker, market, client, faulty, JsValue::UNDEFINED).await
+    }
+
+    async fn with_store(
+        worker: &str,
+        market: &str,
+        client: Option<(JsValue, String)>,
+        faulty: bool,
+        store: JsValue,
     ) -> Agent {
         let (sandrun, address) = match client {
             Some(c) => c,
@@ -196,11 +199,12 @@ impl Agent {
                 ("price", "0.01 ether".into()),
                 ("faulty", faulty.into()),
                 ("pollIntervalMs", 100.into()),
+                ("store", store),
             ])],
         );
         let seen: Seen = Rc::default();
         let mut listeners = Vec::new();
-        for event in EVENTS {
+        for event in MARKET_NODE_EVENTS {
             let (seen, name) = (seen.clone(), event.to_string());
             let f = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
                 seen.borrow_mut().push((name.clone(), e));
@@ -475,7 +479,7 @@ pub async fn agents_serve_a_two_of_three_job() {
         "the faulty agent's resultHash differs"
     );
 
-    let settled = ok(&market, "finalize", &[job_id.clone()]).await;
+    let settled = ok(&market, "finalize", std::slice::from_ref(&job_id)).await;
     let agreeing: Vec<String> = Array::from(&get(&settled, "agreeing"))
         .iter()
         .map(|a| s(&a))
@@ -487,7 +491,7 @@ pub async fn agents_serve_a_two_of_three_job() {
         u128::from(PRICE),
         "paid pricePerNode"
     );
-    let job = ok(&market, "job", &[job_id.clone()]).await;
+    let job = ok(&market, "job", std::slice::from_ref(&job_id)).await;
     assert_eq!(s(&get(&job, "state")), "finalized");
 
     let a = &agents[0];
@@ -522,7 +526,7 @@ pub async fn restarted_agent_neither_claims_twice_nor_loses_the_result() {
     let from = head().await;
     let (job_id, _) = post(&market, &cid, &job_hash, 1, 1).await;
     let own = ok(&client.0, "market", &[address.as_str().into()]).await;
-    ok(&own, "claim", &[job_id.clone()]).await;
+    ok(&own, "claim", std::slice::from_ref(&job_id)).await;
 
     let again = Agent::new(worker, &address, Some(client.clone()), false).await;
     again.start().await;
@@ -534,7 +538,7 @@ pub async fn restarted_agent_neither_claims_twice_nor_loses_the_result() {
     check_valid(&poster, &market, &job_hash, &logs[0])
         .await
         .unwrap();
-    let job = ok(&market, "job", &[job_id.clone()]).await;
+    let job = ok(&market, "job", std::slice::from_ref(&job_id)).await;
     assert_eq!(Array::from(&get(&job, "claims")).length(), 1);
     again.stop();
 
@@ -586,4 +590,111 @@ pub async fn wrong_job_hash_and_bad_options() {
     for f in ["market", "bond", "price"] {
         assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
     }
+}
+
+/// A `localStorage`-like store in memory (the closures live as long as the store is used).
+struct MemoryStore {
+    object: JsValue,
+    items: Rc<RefCell<Vec<(String, String)>>>,
+    _get: Closure<dyn FnMut(String) -> JsValue>,
+    _set: Closure<dyn FnMut(String, String)>,
+}
+
+impl MemoryStore {
+    fn new() -> MemoryStore {
+        let items: Rc<RefCell<Vec<(String, String)>>> = Rc::default();
+        let i = items.clone();
+        let get = Closure::<dyn FnMut(String) -> JsValue>::new(move |k: String| {
+            i.borrow()
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map_or(JsValue::NULL, |(_, v)| v.as_str().into())
+        });
+        let i = items.clone();
+        let set = Closure::<dyn FnMut(String, String)>::new(move |k: String, v: String| {
+            let mut all = i.borrow_mut();
+            all.retain(|(key, _)| *key != k);
+            all.push((k, v));
+        });
+        let object = obj(&[
+            ("getItem", get.as_ref().clone()),
+            ("setItem", set.as_ref().clone()),
+        ]);
+        MemoryStore {
+            object,
+            items,
+            _get: get,
+            _set: set,
+        }
+    }
+}
+
+/// An agent that published its result and could not submit it (its account ran dry after the
+/// claim: INSUFFICIENT_FUNDS, nothing sent) kept the result in its store; a new agent on that key
+/// and store submits that same result (same output CID, `restored`) without claiming again or
+/// running the job.
+pub async fn restarted_agent_submits_the_result_it_kept() {
+    let (poster, market, address) = poster().await;
+    let worker = &workers()[1];
+    let client = funded(worker, Some(&address)).await;
+    let store = MemoryStore::new();
+    let first = Agent::with_store(
+        worker,
+        &address,
+        Some(client.clone()),
+        false,
+        store.object.clone(),
+    )
+    .await;
+    first.start().await;
+    // The job sleeps a second, so the account is emptied while it runs.
+    let code = format!("import time\ntime.sleep(1)\n{CODE}");
+    let (cid, job_hash) = job_on_ipfs(&poster, &code).await;
+    let from = head().await;
+    let (job_id, _) = post(&market, &cid, &job_hash, 1, 1).await;
+    first.until("job-claimed", 1, 30_000.0).await;
+    anvil(
+        "anvil_setBalance",
+        &[client.1.as_str().into(), "0x0".into()],
+    )
+    .await;
+    first.until("error", 1, 60_000.0).await;
+    assert_eq!(
+        s(&get(&first.events("error")[0], "code")),
+        "INSUFFICIENT_FUNDS"
+    );
+    assert!(first.events("result-submitted").is_empty());
+    let published = s(&get(&first.events("job-completed")[0], "outputCid"));
+    assert_eq!(
+        store.items.borrow().len(),
+        1,
+        "the published result is kept"
+    );
+    first.stop();
+
+    anvil(
+        "anvil_setBalance",
+        &[client.1.as_str().into(), FUNDS.into()],
+    )
+    .await;
+    let again =
+        Agent::with_store(worker, &address, Some(client), false, store.object.clone()).await;
+    again.start().await;
+    again.until("result-submitted", 1, 60_000.0).await;
+    assert!(again.events("job-claimed").is_empty(), "claimed twice");
+    let completed = &again.events("job-completed")[0];
+    assert_eq!(
+        get(completed, "restored").as_bool(),
+        Some(true),
+        "{}",
+        describe(completed)
+    );
+    assert_eq!(s(&get(completed, "outputCid")), published);
+    assert!(again.errors().is_empty(), "{:?}", again.errors());
+    let logs = results_on_chain(&market, &job_id, from, 1).await;
+    assert_eq!(s(&get(&get(&logs[0], "args"), "outputCid")), published);
+    check_valid(&poster, &market, &job_hash, &logs[0])
+        .await
+        .unwrap();
+    again.stop();
 }

@@ -6,6 +6,7 @@
 //! the same CID) and submitted, and only a job it has not claimed is claimed.
 
 use super::job::{self, Finished};
+use super::store::{Place, Store};
 use crate::core::actions;
 use crate::core::boundary::error::{Code, FieldProblem, Result, SdkError};
 use crate::core::boundary::js::{Obj, ToJs};
@@ -54,6 +55,8 @@ pub struct Settings {
     /// Seconds a job must have left before its deadline to be claimed.
     pub min_time_left: u64,
     pub faulty: bool,
+    /// Keeps published results until they are on chain (`store.rs`).
+    pub store: Option<Store>,
 }
 
 #[derive(Default)]
@@ -322,15 +325,38 @@ impl Agent {
             .borrow()
             .clone()
             .ok_or_else(|| SdkError::new(Code::Internal, "IPFS is not open"))?;
-        let done: Finished = job::run(&self.worker, &ipfs, &p.job_hash, &p.input_cid).await?;
-        let out = job::publish(&ipfs, &done, self.settings.faulty).await?;
-        let o = job_event(p.id);
-        o.set("workerJobId", &done.worker_job)
-            .set("exitCode", &(format::exit_code(&done.status) as f64))
-            .set("resultHash", &Hash(out.result_hash))
-            .set("outputCid", &out.output_cid)
-            .set("faulty", &self.settings.faulty);
-        self.events.emit("job-completed", &o.into());
+        let at = Place {
+            market: self.settings.market,
+            account: me,
+            job: p.id,
+            job_hash: p.job_hash,
+        };
+        let out = match self.kept(&at).await {
+            // Published before a restart, not on chain yet: the same result, not a second run.
+            Some(out) => {
+                let o = job_event(p.id);
+                o.set("resultHash", &Hash(out.result_hash))
+                    .set("outputCid", &out.output_cid)
+                    .set("restored", &true);
+                self.events.emit("job-completed", &o.into());
+                out
+            }
+            None => {
+                let done: Finished =
+                    job::run(&self.worker, &ipfs, &p.job_hash, &p.input_cid).await?;
+                let out = job::publish(&ipfs, &done, self.settings.faulty).await?;
+                self.keep(&at, &out, &done.worker_job).await;
+                let o = job_event(p.id);
+                o.set("workerJobId", &done.worker_job)
+                    .set("exitCode", &(format::exit_code(&done.status) as f64))
+                    .set("resultHash", &Hash(out.result_hash))
+                    .set("outputCid", &out.output_cid)
+                    .set("faulty", &self.settings.faulty)
+                    .set("restored", &false);
+                self.events.emit("job-completed", &o.into());
+                out
+            }
+        };
         let mined = self.submit(&c, &p, &out, job.deadline).await?;
         let o = job_event(p.id);
         o.set("resultHash", &Hash(out.result_hash))
@@ -338,6 +364,24 @@ impl Agent {
         receipt(&o, &mined);
         self.events.emit("result-submitted", &o.into());
         Ok(true)
+    }
+
+    /// The result the store kept for this job (a store that fails is reported, and the job
+    /// run).
+    async fn kept(&self, at: &Place) -> Option<job::Published> {
+        let store = self.settings.store.as_ref()?;
+        store.get(at).await.unwrap_or_else(|e| {
+            self.error(Some(at.job), &e);
+            None
+        })
+    }
+
+    async fn keep(&self, at: &Place, out: &job::Published, worker_job: &str) {
+        if let Some(store) = &self.settings.store {
+            if let Err(e) = store.set(at, out, worker_job).await {
+                self.error(Some(at.job), &e);
+            }
+        }
     }
 
     /// `submitResult`, sent again while it fails for a reason that may pass (the provider is

@@ -9,10 +9,12 @@
 //! IPFS come from the client's config (`chain: { rpcUrl, privateKey }`, `ipfs: { api }`).
 //!
 //! - `job`: one job on the worker and its result directory (format v1, `market::format`);
+//! - `store`: published results kept until they are on chain (optional, `localStorage`-like);
 //! - `agent`: `MarketNode`, registration, following `JobPosted`, restart safety, `withdraw()`.
 
 pub mod agent;
 pub mod job;
+pub mod store;
 
 pub use agent::MarketNode;
 
@@ -23,6 +25,7 @@ use crate::market::chain::values::{address, amount};
 use agent::{Agent, Settings};
 use alloy_primitives::{Address, U256};
 use std::rc::Rc;
+use store::Store;
 use wasm_bindgen::prelude::*;
 
 /// Options of `market()`.
@@ -47,6 +50,12 @@ pub struct MarketNodeOptions {
     /// For tests and demos: alters every output before adding it, and submits the result hash
     /// of the altered bytes (the submitter's verification must catch it).
     pub faulty: Option<bool>,
+    /// Keeps each published result until it is on chain, so a restart in between submits it
+    /// instead of running the job again: an object with `getItem`/`setItem`, as `localStorage`.
+    #[js(
+        ts = "{ getItem(key: string): string | null | Promise<string | null>; setItem(key: string, value: string): unknown }"
+    )]
+    pub store: Option<JsValue>,
 }
 
 fn whole(field: &str, v: Option<f64>, default: f64, problems: &mut Vec<FieldProblem>) -> f64 {
@@ -103,6 +112,10 @@ fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
         poll_ms: whole("pollIntervalMs", o.poll_interval_ms, 1000.0, problems).max(50.0),
         min_time_left: whole("minTimeLeft", o.min_time_left, 30.0, problems) as u64,
         faulty: o.faulty.unwrap_or(false),
+        store: Store::from_js(o.store).unwrap_or_else(|p| {
+            problems.push(FieldProblem::new("store", p));
+            None
+        }),
     }
 }
 
