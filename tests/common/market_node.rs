@@ -42,7 +42,7 @@ macro_rules! all_market_node_scenarios {
     ($install:path) => {
         $crate::market_node::market_node_scenarios!($install;
             agents_serve_a_two_of_three_job, restarted_agent_neither_claims_twice_nor_loses_the_result,
-            restarted_agent_submits_the_result_it_kept,
+            restarted_agent_submits_the_result_it_kept, stack_serves_a_posted_job,
             wrong_job_hash_and_bad_options);
     };
 }
@@ -697,4 +697,66 @@ pub async fn restarted_agent_submits_the_result_it_kept() {
         .await
         .unwrap();
     again.stop();
+}
+
+/// The stack of scripts/test-wasm.d/40-market.sh (`make stack`: three agent processes on the
+/// packed SDK, the third faulty): a 2-of-3 job posted from one of its spare accounts gets three
+/// results; two are valid and agree, the faulty agent's is not; finalize pays the two.
+pub async fn stack_serves_a_posted_job() {
+    let Some(text) = option_env!("SANDRUN_TEST_STACK_JSON") else {
+        report("market node: no stack (SANDRUN_TEST_STACK_JSON unset: make pkg before the suites); skipped");
+        return;
+    };
+    let stack = js_sys::JSON::parse(text).unwrap();
+    let account = Array::from(&get(&stack, "accounts")).get(0);
+    let market_address = s(&get(&stack, "market"));
+    let poster = crate::common::create(obj(&[
+        (
+            "chain",
+            obj(&[
+                ("rpcUrl", get(&stack, "rpcUrl")),
+                ("privateKey", get(&account, "privateKey")),
+                ("chainId", get(&stack, "chainId")),
+                ("pollIntervalMs", 100.into()),
+            ]),
+        ),
+        ("ipfs", obj(&[("api", get(&stack, "ipfsApi"))])),
+    ]))
+    .await
+    .unwrap_or_else(|e| panic!("Sandrun.create: {}", describe(&e)));
+    let market = ok(&poster, "market", &[market_address.as_str().into()]).await;
+    let agents: Vec<JsValue> = Array::from(&get(&stack, "agents")).iter().collect();
+    let faulty: Vec<String> = agents
+        .iter()
+        .filter(|a| get(a, "faulty").as_bool() == Some(true))
+        .map(|a| s(&get(a, "address")))
+        .collect();
+    assert_eq!((agents.len(), faulty.len()), (3, 1), "{}", describe(&stack));
+
+    let (cid, job_hash) = job_on_ipfs(&poster, CODE).await;
+    let (job_id, posted_at) = post(&market, &cid, &job_hash, 2, 3).await;
+    let logs = results_on_chain(&market, &job_id, 0.0, 3).await;
+    report(&format!(
+        "market node: the stack's three agents submitted within {} ms of JobPosted",
+        (now() - posted_at).round()
+    ));
+    let mut valid = Vec::new();
+    for log in &logs {
+        let node = s(&get(&get(log, "args"), "node"));
+        match check_valid(&poster, &market, &job_hash, log).await {
+            Ok(h) => valid.push(h),
+            Err(why) => assert!(
+                faulty.contains(&node),
+                "{node} is not the faulty agent: {why}"
+            ),
+        }
+    }
+    assert_eq!(valid.len(), 2);
+    assert_eq!(valid[0], valid[1]);
+    let settled = ok(&market, "finalize", std::slice::from_ref(&job_id)).await;
+    let dissenting: Vec<String> = Array::from(&get(&settled, "dissenting"))
+        .iter()
+        .map(|a| s(&a))
+        .collect();
+    assert_eq!(dissenting, faulty);
 }
