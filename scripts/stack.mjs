@@ -55,6 +55,7 @@ if (command === 'stop') {
   }
   stopAll(JSON.parse(readFileSync(startedFile, 'utf8')));
   rmSync(startedFile);
+  rmSync(join(dir, 'stack.json'), { force: true }); // its addresses are gone
   console.log(`stack: stopped what ${startedFile} listed`);
   process.exit(0);
 }
