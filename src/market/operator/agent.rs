@@ -153,9 +153,7 @@ impl Agent {
             return Ok(());
         }
         let sandrun = crate::core::sandrun::Sandrun::new(self.worker.clone(), Rc::from(vec![]));
-        let ipfs = sandrun.ipfs().map_err(|e| {
-            SdkError::new(Code::Validation, crate::core::boundary::js::message_of(&e))
-        })?;
+        let ipfs = sandrun.ipfs().map_err(job::from_js)?;
         let chain = Chain::open(&self.worker)?;
         let contract = Rc::new(MarketContract::open(chain, self.settings.market).await?);
         let address = contract.chain.sender().await?.address();

@@ -38,8 +38,8 @@ pub struct Published {
     pub signature: Vec<u8>,
 }
 
-/// A rejection of one of the IPFS layer's promises, back as the error it was.
-fn from_js(e: JsValue) -> SdkError {
+/// A rejection of one of the IPFS layer's promises (or a throw), back as the error it was.
+pub fn from_js(e: JsValue) -> SdkError {
     let code = code_of(&e)
         .and_then(|c| Code::ALL.iter().copied().find(|k| k.as_str() == c))
         .unwrap_or(Code::Internal);
