@@ -4,5 +4,9 @@
 
 #[cfg(feature = "chain")]
 pub mod chain;
+#[cfg(feature = "market")]
+pub mod format;
 #[cfg(feature = "ipfs")]
 pub mod ipfs;
+#[cfg(feature = "market")]
+pub mod operator;
