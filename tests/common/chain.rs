@@ -70,11 +70,11 @@ const FUNDS: &str = "0x3635c9adc5dea00000";
 const PRICE: u64 = 10_000_000_000_000_000; // 0.01 ether
 const CLAIM_BOND: u64 = 10_000_000_000_000_000; // the local default, 0.01 ether
 
-fn rpc_url() -> &'static str {
+pub fn rpc_url() -> &'static str {
     option_env!("SANDRUN_TEST_RPC").unwrap_or("http://127.0.0.1:18463")
 }
 
-fn chain_id() -> f64 {
+pub fn chain_id() -> f64 {
     option_env!("SANDRUN_TEST_CHAIN_ID")
         .unwrap_or("31337")
         .parse()
@@ -87,7 +87,7 @@ fn shared_market() -> &'static str {
 }
 
 /// An anvil request that must succeed.
-async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
+pub async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
     let p: Array = params.iter().collect();
     rpc(rpc_url(), method, p.into())
         .await

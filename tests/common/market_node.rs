@@ -10,6 +10,7 @@
 //! tests/common/mod.rs is not this part's).
 #![allow(dead_code)]
 
+use crate::common::chain::{anvil, chain_id, rpc_url};
 use crate::common::{describe, fails, get, now, obj, ok, report, sleep};
 use js_sys::{Array, BigInt, Object, Reflect, Uint8Array};
 use sandrun_protocol::hash::sha256_hex;
@@ -50,8 +51,6 @@ pub(crate) use all_market_node_scenarios;
 
 #[wasm_bindgen(module = "/tests/support/wallet.js")]
 extern "C" {
-    #[wasm_bindgen(catch, js_name = rpc)]
-    async fn anvil_rpc(url: &str, method: &str, params: JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = randomKey)]
     fn fresh_key() -> String;
 }
@@ -60,17 +59,6 @@ const FUNDS: &str = "0x3635c9adc5dea00000"; // 1,000 ether
 const PRICE: u64 = 10_000_000_000_000_000; // 0.01 ether
 /// The job: deterministic outputs, so honest workers agree.
 const CODE: &str = "import os\nos.makedirs('out', exist_ok=True)\nopen('out/result.txt', 'w').write('sum %d\\n' % sum(range(10)))\nopen('out/data.json', 'w').write('{\"n\": 10}')\nprint('ok')\n";
-
-fn rpc_url() -> &'static str {
-    option_env!("SANDRUN_TEST_RPC").unwrap_or("http://127.0.0.1:18463")
-}
-
-fn chain_id() -> f64 {
-    option_env!("SANDRUN_TEST_CHAIN_ID")
-        .unwrap_or("31337")
-        .parse()
-        .unwrap()
-}
 
 fn ipfs_api() -> &'static str {
     option_env!("SANDRUN_TEST_IPFS_API").unwrap_or("http://127.0.0.1:18473")
@@ -89,13 +77,6 @@ fn workers() -> [String; 3] {
         p.next().unwrap().to_string(),
         p.next().unwrap().to_string(),
     ]
-}
-
-async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
-    let p: Array = params.iter().collect();
-    anvil_rpc(rpc_url(), method, p.into())
-        .await
-        .unwrap_or_else(|e| panic!("{method}: {}", describe(&e)))
 }
 
 fn s(v: &JsValue) -> String {
