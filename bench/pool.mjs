@@ -11,11 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// SANDRUN_PKG (default pkg/): the package measured, e.g. an older build to compare with.
+const PKG = path.resolve(root, process.env.SANDRUN_PKG ?? 'pkg');
 // The package's full Node entry (pkg/full/: pools), unrolled so that the wasm instance (its memory) is visible here.
-const wasm = await import(path.join(root, 'pkg/full/sandrun_sdk.js'));
-const { nodePlatform } = await import(path.join(root, 'pkg/js/node.js'));
-const { finishApi } = await import(path.join(root, 'pkg/js/api.js'));
-const exports = wasm.initSync({ module: readFileSync(path.join(root, 'pkg/full/sandrun_sdk_bg.wasm')) });
+const wasm = await import(path.join(PKG, 'full/sandrun_sdk.js'));
+const { nodePlatform } = await import(path.join(PKG, 'js/node.js'));
+const { finishApi } = await import(path.join(PKG, 'js/api.js'));
+const exports = wasm.initSync({ module: readFileSync(path.join(PKG, 'full/sandrun_sdk_bg.wasm')) });
 wasm.setPlatform(nodePlatform());
 finishApi(wasm, { ensureInit: () => Promise.resolve() });
 const { Sandrun } = wasm;

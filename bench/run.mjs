@@ -9,7 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { Sandrun } = await import(path.join(root, 'pkg/node.mjs'));
+// SANDRUN_PKG (default pkg/): the package measured, e.g. an older build to compare with.
+const PKG = path.resolve(root, process.env.SANDRUN_PKG ?? 'pkg');
+const { Sandrun } = await import(path.join(PKG, 'node.mjs'));
 const DEVNODE = path.resolve(root, process.env.DEVNODE ?? 'target/debug/sandrun-devnode');
 const N = Number(process.env.BENCH_JOBS ?? 20);
 const POLL_MS = 50;

@@ -141,7 +141,10 @@ pub async fn check_signature(
             pins.push(p.clone());
         }
     }
-    for cpus in [pins, cpu::candidates(meta.cpu_seconds)] {
+    // The search list (thousands of `%g` strings, ~13 ms in Node) is made only when no pinned
+    // figure verifies.
+    let search = std::iter::once_with(|| cpu::candidates(meta.cpu_seconds));
+    for cpus in std::iter::once(pins).chain(search) {
         for chunk in cpus.chunks(BATCH) {
             let messages: Vec<String> = chunk.iter().map(|c| message(c)).collect();
             let found = crypto.first_valid(&key, &sig, &messages).await?;
