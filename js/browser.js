@@ -18,7 +18,7 @@ function timeoutError(ms) {
  * What every fetch here is bound by: the caller's `signal`, and `timeoutMs` while armed. `failure`
  * says why a fetch (or a body read) failed: a timeout, an abort, or a network error.
  */
-function guard(signal, timeoutMs) {
+export function guard(signal, timeoutMs) {
   if (signal?.aborted) throw abortError();
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -60,47 +60,6 @@ async function request(req) {
   } finally {
     g.end();
   }
-}
-
-/**
- * One request whose answer is read piece by piece (IPFS downloads; see `Platform.requestStream`).
- * `timeoutMs` bounds the wait for the answer and for each piece, not a slow reader. fetch streams
- * request bodies only over HTTP/2 in Chromium, so a ReadableStream body is read into a Blob first
- * (large Blobs are kept on disk by the browser, not in the page's memory).
- */
-async function requestStream(req) {
-  const { method, url, headers = [], timeoutMs, signal } = req;
-  const g = guard(signal, timeoutMs);
-  let res;
-  try {
-    const body = req.body instanceof ReadableStream ? await new Response(req.body).blob() : req.body;
-    g.arm();
-    res = await fetch(url, { method, headers, body, signal: g.signal, cache: 'no-store' });
-    g.disarm();
-  } catch (e) {
-    g.end();
-    throw g.failure(e);
-  }
-  const reader = res.body?.getReader();
-  return {
-    status: res.status,
-    headers: [...res.headers],
-    async next() {
-      if (!reader) return null;
-      g.arm();
-      try {
-        const { value, done } = await reader.read();
-        if (done) g.end();
-        return done ? null : value;
-      } catch (e) {
-        g.end();
-        throw g.failure(e);
-      } finally {
-        g.disarm();
-      }
-    },
-    close() { g.abort(); },
-  };
 }
 
 /** A pull-based reader over the DOM WebSocket: one message per `next()`, `null` at the end. */
@@ -185,8 +144,9 @@ async function gzip(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+/** The core entry's platform (the full entry's adds `requestStream`: js/browser-full.js). */
 export function browserPlatform() {
-  return { request, requestStream, openStream, sleep, gzip, makeError };
+  return { request, openStream, sleep, gzip, makeError };
 }
 
 export { sleep, gzip, abortError, timeoutError };

@@ -7,15 +7,16 @@ import { finishApi } from './api.js';
 /**
  * `initWasm` and `wasm` are the generated module's default export and namespace; `defaultWasm`
  * says where the .wasm is when `init({ wasm })` does not (the entry's own
- * `new URL('./sandrun_sdk_bg.wasm', import.meta.url)`, which bundlers see and emit as an asset).
+ * `new URL('./sandrun_sdk_bg.wasm', import.meta.url)`, which bundlers see and emit as an asset);
+ * `platform` makes the platform the entry installs (the full entry's adds to the core's).
  */
-export function browserLoader(initWasm, wasm, defaultWasm) {
+export function browserLoader(initWasm, wasm, defaultWasm, platform = browserPlatform) {
   let source;
   let ready;
   const ensureInit = () => {
     ready ??= (async () => {
       await initWasm({ module_or_path: source ?? defaultWasm() });
-      wasm.setPlatform(browserPlatform());
+      wasm.setPlatform(platform());
     })().catch((e) => {
       ready = undefined;
       throw e;

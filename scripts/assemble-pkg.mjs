@@ -42,7 +42,7 @@ const generated = ['sandrun_sdk.js', 'sandrun_sdk_bg.wasm', 'sandrun_sdk.d.ts'];
 for (const [name, dir] of Object.entries(builds)) {
   for (const f of generated) if (!existsSync(join(dir, f))) fail(`${dir}/${f} missing (${name || 'core'}): run scripts/build-wasm.sh`);
 }
-for (const f of ['browser.js', 'node.js', 'errors.js', 'errors.d.ts', 'api.js', 'load.js', 'load-node.js', 'load.d.ts']) {
+for (const f of ['browser.js', 'browser-full.js', 'node.js', 'errors.js', 'errors.d.ts', 'api.js', 'load.js', 'load-node.js', 'load.d.ts']) {
   if (!existsSync(join(jsDir, f))) fail(`${join(jsDir, f)} missing`);
 }
 

@@ -5,8 +5,9 @@
 import initWasm, * as wasm from './sandrun_sdk.js';
 import wasmBytes from './sandrun_sdk_bg.wasm';
 import { browserLoader } from '../js/load.js';
+import { fullBrowserPlatform } from '../js/browser-full.js';
 
-export const { init } = browserLoader(initWasm, wasm, () => wasmBytes);
+export const { init } = browserLoader(initWasm, wasm, () => wasmBytes, fullBrowserPlatform);
 /** `Sandrun.create(config)` on the global: the same as `Sandrun.Sandrun.create(config)`. */
 export function create(config) {
   return wasm.Sandrun.create(config);

@@ -252,7 +252,7 @@ fn check_name(field: &str, v: &str) -> Result<(), FieldError> {
     if v.is_empty()
         || !v
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '/'))
     {
         return Err(FieldError {
             field: field.to_string(),

@@ -53,10 +53,15 @@ extern "C" {
 
 // js/node.js imports ./browser.js and ./errors.js: importing from all three keeps them side by
 // side in the runner's snippets folder, so those relative imports resolve.
+#[wasm_bindgen(module = "/js/browser-full.js")]
+extern "C" {
+    /// The full entry's browser platform: the suites run the full build.
+    #[wasm_bindgen(js_name = fullBrowserPlatform)]
+    pub fn browser_platform() -> JsValue;
+}
+
 #[wasm_bindgen(module = "/js/browser.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = browserPlatform)]
-    pub fn browser_platform() -> JsValue;
     #[wasm_bindgen(js_name = sleep)]
     fn platform_sleep(ms: f64) -> Promise;
 }

@@ -237,7 +237,7 @@ test('cli: the package\'s bin runs `sandrun --help` and `sandrun health`', async
   if (JSON.stringify(h).indexOf(ctx.workerId) < 0) throw new Error(`sandrun health --json does not show the worker's key: ${JSON.stringify(h)}`);
 });
 const tsc = () => [join(tools, 'typescript', 'bin', 'tsc')];
-test('types: js/browser.js and js/node.js give the Platform the Rust declares', async () => {
+test('types: js/browser.js, js/browser-full.js and js/node.js give the Platform the Rust declares', async () => {
   const r = run(process.execPath, [...tsc(), '-p', join(ctx.consumer, 'types', 'tsconfig.platform.json')], { cwd: ctx.consumer });
   if (r.code !== 0) throw new Error(`tsc -p tsconfig.platform.json:\n${r.out.slice(-4000)}`);
 });

@@ -5,7 +5,8 @@
 // asset. Elsewhere, call `init({ wasm })` first with a URL, Response, bytes or WebAssembly.Module.
 import initWasm, * as wasm from './sandrun_sdk.js';
 import { browserLoader } from '../js/load.js';
+import { fullBrowserPlatform } from '../js/browser-full.js';
 
-export const { init } = browserLoader(initWasm, wasm, () => new URL('./sandrun_sdk_bg.wasm', import.meta.url));
+export const { init } = browserLoader(initWasm, wasm, () => new URL('./sandrun_sdk_bg.wasm', import.meta.url), fullBrowserPlatform);
 export * from './exports.js';
 export * from '../js/errors.js';
