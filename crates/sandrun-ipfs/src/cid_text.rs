@@ -27,10 +27,7 @@ pub fn parse_cid(text: &str) -> Result<Cid> {
 /// The canonical text of a CID, as Kubo prints it by default: base58btc for v0, base32 (lower
 /// case, `b` prefix) for v1.
 pub fn cid_to_text(cid: &Cid) -> String {
-    match cid.version() {
-        Version::V0 => multibase::base58btc(&cid.to_bytes()),
-        Version::V1 => multibase::base32(&cid.to_bytes()),
-    }
+    multibase::cid(cid)
 }
 
 /// Re-writes any CID text in the canonical form (see [`cid_to_text`]), e.g. to compare or to

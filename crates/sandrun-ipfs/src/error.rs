@@ -85,13 +85,13 @@ impl Error {
     }
 }
 
-/// A CID in an error message, written as Kubo writes it (`cid_text`, not `Cid`'s `Display`, which
+/// A CID in an error message, written as Kubo writes it (`multibase::cid`, not `Cid`'s `Display`, which
 /// would bring the whole `multibase` crate into the wasm).
 struct Text<'a>(&'a Cid);
 
 impl fmt::Display for Text<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::cid_text::cid_to_text(self.0))
+        f.write_str(&crate::multibase::cid(self.0))
     }
 }
 

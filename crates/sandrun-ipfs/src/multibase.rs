@@ -30,6 +30,15 @@ pub fn decode(text: &str) -> Result<Vec<u8>, &'static str> {
     }
 }
 
+/// A CID as Kubo writes it by default: base58btc for v0, base32 (lower case, `b`) for v1. Here
+/// rather than in `cid_text` so that errors can name CIDs without depending on that module.
+pub fn cid(cid: &cid::Cid) -> String {
+    match cid.version() {
+        cid::Version::V0 => base58btc(&cid.to_bytes()),
+        cid::Version::V1 => base32(&cid.to_bytes()),
+    }
+}
+
 /// base58btc, without a prefix (how CIDv0 is written).
 pub fn base58btc(bytes: &[u8]) -> String {
     radix_encode(BASE58BTC, bytes)
