@@ -1,5 +1,6 @@
 // Finishes the JS face of the wasm classes: things wasm-bindgen cannot express — async iteration
-// over logs, `Symbol.dispose`, and a `Sandrun.create` that first makes sure the module is loaded.
+// over logs, `Symbol.dispose`, and static methods (`Sandrun.create`, `Sandrun.wallets`) that first
+// make sure the module is loaded.
 
 const dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
 
@@ -8,11 +9,16 @@ export function finishApi(wasm, { ensureInit }) {
   if (Sandrun.__sandrunFinished) return wasm;
   Object.defineProperty(Sandrun, '__sandrunFinished', { value: true });
 
-  const create = Sandrun.create;
-  Sandrun.create = async function (config) {
-    await ensureInit();
-    return create.call(Sandrun, config);
-  };
+  // The static methods that resolve asynchronously load the module first: `create`, and in the
+  // full build `wallets` (EIP-6963 discovery, often the first call a page makes).
+  for (const name of ['create', 'wallets']) {
+    const method = Sandrun[name];
+    if (typeof method !== 'function') continue;
+    Sandrun[name] = async function (...args) {
+      await ensureInit();
+      return method.apply(Sandrun, args);
+    };
+  }
 
   /**
    * The job's output as text chunks: `for await (const chunk of exec.logs())`. Leaving the loop
