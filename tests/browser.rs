@@ -18,6 +18,7 @@ common::pool::all_pool_scenarios!(crate::install);
 common::scale::all_scale_scenarios!(crate::install);
 common::chain::all_chain_scenarios!(crate::install);
 common::ipfs::all_ipfs_scenarios!(crate::install);
+common::market::all_market_scenarios!(crate::install);
 
 /// The browser platform is what the suite runs on.
 #[wasm_bindgen_test::wasm_bindgen_test]

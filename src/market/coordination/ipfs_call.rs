@@ -46,8 +46,8 @@ pub async fn settle(p: Promise) -> Result<JsValue> {
     JsFuture::from(p).await.map_err(|e| thrown(e, Code::Ipfs))
 }
 
-/// Adds `files` as one directory (the layer's `addDirectory` defaults: CIDv1, pinned on the
-/// node); its CID. `on_bytes` hears the upload's progress.
+/// Adds `files` as one directory, CIDv1 (the market format's; the layer's other defaults: raw
+/// leaves, pinned on the node); its CID. `on_progress` hears Kubo's byte counts.
 pub async fn add_directory(
     ipfs: &MarketIpfs,
     files: &SortedMap<Vec<u8>>,
@@ -58,6 +58,7 @@ pub async fn add_directory(
         let _ = Reflect::set(&tree, &path.into(), &Uint8Array::from(&bytes[..]));
     }
     let opts = Object::new();
+    let _ = Reflect::set(&opts, &"cidVersion".into(), &JsValue::from(1));
     if let Some(f) = on_progress {
         let _ = Reflect::set(&opts, &"progress".into(), f);
     }

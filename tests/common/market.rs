@@ -1,0 +1,589 @@
+//! Paid market job scenarios (issue 11, the submitter's side: src/market/coordination), in Node
+//! and headless Chromium, against the anvil of scripts/test-wasm.d/20-chain.sh and the Kubo of
+//! 30-ipfs.sh. Each scenario signs with a fresh funded key (or the EIP-1193 test wallet) and
+//! deploys a market of its own, so no node is registered there and no job is claimed: what they
+//! check is everything a submitter does before and around the nodes — the checks before
+//! sending, IPFS before payment, the escrow, the no-double-pay check, the refund after the
+//! deadline, progress and re-attaching.
+#![allow(dead_code)]
+
+use super::{describe, fails, get, m, now, obj, ok, report, sleep};
+use js_sys::{Array, BigInt, Promise};
+use sandrun_sdk::Sandrun;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+macro_rules! market_scenarios {
+    ($install:path; $($name:ident),* $(,)?) => {
+        mod market {
+            $(
+                #[wasm_bindgen_test::wasm_bindgen_test]
+                async fn $name() {
+                    $install();
+                    crate::common::market::$name().await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use market_scenarios;
+
+macro_rules! all_market_scenarios {
+    ($install:path) => {
+        crate::common::market::market_scenarios!($install;
+            checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
+            wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach);
+    };
+}
+pub(crate) use all_market_scenarios;
+
+#[wasm_bindgen(module = "/tests/support/wallet.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn rpc(url: &str, method: &str, params: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = randomKey)]
+    fn random_key() -> String;
+    #[wasm_bindgen(js_name = createWallet)]
+    fn create_wallet(url: &str, chain_id: f64) -> JsValue;
+    fn collector() -> JsValue;
+}
+
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    type SpendLimitError;
+    type DuplicateJobError;
+    type UserRejectedError;
+    type IpfsError;
+    type ConsensusError;
+    type ValidationError;
+}
+
+fn rpc_url() -> &'static str {
+    option_env!("SANDRUN_TEST_RPC").unwrap_or("http://127.0.0.1:18463")
+}
+fn chain_id() -> f64 {
+    option_env!("SANDRUN_TEST_CHAIN_ID")
+        .unwrap_or("31337")
+        .parse()
+        .unwrap()
+}
+fn ipfs_api() -> &'static str {
+    option_env!("SANDRUN_TEST_IPFS_API").unwrap_or("http://127.0.0.1:18473")
+}
+fn ipfs_down() -> &'static str {
+    option_env!("SANDRUN_TEST_IPFS_DOWN").unwrap_or("http://127.0.0.1:18481")
+}
+/// 1,000 ether.
+const FUNDS: &str = "0x3635c9adc5dea00000";
+const CENT: u64 = 10_000_000_000_000_000; // 0.01 ether
+
+async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
+    let p: Array = params.iter().collect();
+    rpc(rpc_url(), method, p.into())
+        .await
+        .unwrap_or_else(|e| panic!("{method}: {}", describe(&e)))
+}
+
+fn hex_u128(v: &JsValue) -> u128 {
+    u128::from_str_radix(v.as_string().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+async fn nonce_of(address: &str) -> u128 {
+    hex_u128(
+        &anvil(
+            "eth_getTransactionCount",
+            &[address.into(), "latest".into()],
+        )
+        .await,
+    )
+}
+
+async fn balance_of(address: &str) -> u128 {
+    hex_u128(&anvil("eth_getBalance", &[address.into(), "latest".into()]).await)
+}
+
+fn big(v: &JsValue) -> u128 {
+    assert!(v.is_bigint(), "expected a bigint, got {}", describe(v));
+    BigInt::from(v.clone())
+        .to_string(10)
+        .unwrap()
+        .as_string()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn s(v: &JsValue) -> String {
+    v.as_string()
+        .unwrap_or_else(|| panic!("expected a string, got {}", describe(v)))
+}
+
+fn code(e: &JsValue) -> String {
+    get(e, "code")
+        .as_string()
+        .unwrap_or_else(|| format!("(no code: {})", describe(e)))
+}
+
+async fn wait(p: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(p)).await
+}
+
+async fn create(config: JsValue) -> JsValue {
+    wait(Sandrun::create(Some(config)).into())
+        .await
+        .unwrap_or_else(|e| panic!("Sandrun.create: {}", describe(&e)))
+}
+
+/// A market of its own, deployed from a fresh funded key; its address.
+async fn fresh_market() -> String {
+    let (deployer, _) = key_client(None, &[]).await;
+    s(&ok(&deployer, "deployMarket", &[]).await)
+}
+
+/// A client signing with a fresh key funded with 1,000 ether, on `market` (and IPFS at `api`);
+/// and the key's address.
+async fn key_client(market: Option<&str>, extra: &[(&str, JsValue)]) -> (JsValue, String) {
+    let key = random_key();
+    let chain = obj(&[
+        ("rpcUrl", rpc_url().into()),
+        ("privateKey", key.as_str().into()),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let mut pairs = vec![
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api().into())])),
+    ];
+    if let Some(a) = market {
+        pairs.push(("market", a.into()));
+    }
+    pairs.extend(extra.iter().cloned());
+    let sandrun = create(obj(&pairs)).await;
+    // The key's address, from a market view of the client (no transaction).
+    let any = match market {
+        Some(a) => a.to_string(),
+        None => option_env!("SANDRUN_TEST_MARKET")
+            .unwrap_or("0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            .to_string(),
+    };
+    let mk = ok(&sandrun, "market", &[any.as_str().into()]).await;
+    let address = s(&ok(&mk, "account", &[]).await);
+    anvil("anvil_setBalance", &[address.as_str().into(), FUNDS.into()]).await;
+    (sandrun, address)
+}
+
+/// A job no other scenario (or run) has posted: its code carries a random tag.
+fn job(sandrun: &JsValue, label: &str) -> JsValue {
+    let tag = random_key();
+    let b = m(sandrun, "job", &[]);
+    m(
+        &b,
+        "code",
+        &[format!("print('market {label} {tag}')\n").into()],
+    )
+}
+
+async fn job_count(sandrun: &JsValue, market: &str) -> u128 {
+    let mk = ok(sandrun, "market", &[market.into()]).await;
+    big(&ok(&mk, "jobCount", &[]).await)
+}
+
+fn stages(events: &JsValue) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in Array::from(events).iter() {
+        let st = s(&get(&e, "stage"));
+        if out.last() != Some(&st) {
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// Every check that needs no network refuses the job with a typed error before anything is
+/// sent (the key's nonce does not move): a payment that does not divide among n nodes, a
+/// quorum without a majority, a deadline in the past, maxPrice below the price per node, a
+/// pool beside the payment, a client without a market; and what `estimate()` says of a market
+/// without nodes.
+pub async fn checks_before_sending() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let nonce = nonce_of(&address).await;
+    let cases: Vec<(&str, JsValue, &str)> = vec![
+        (
+            "payment not divisible by n",
+            m(
+                &m(
+                    &job(&sandrun, "a"),
+                    "payment",
+                    &[BigInt::from(10u64).into()],
+                ),
+                "consensus",
+                &["2-of-3".into()],
+            ),
+            "payment",
+        ),
+        (
+            "k not more than half of n",
+            m(
+                &m(&job(&sandrun, "b"), "payment", &["0.04 ether".into()]),
+                "consensus",
+                &["2-of-4".into()],
+            ),
+            "consensus",
+        ),
+        (
+            "deadline in the past",
+            m(
+                &m(&job(&sandrun, "c"), "payment", &["0.01 ether".into()]),
+                "deadline",
+                &[js_sys::Date::new(&JsValue::from(now() - 60_000.0)).into()],
+            ),
+            "deadline",
+        ),
+        (
+            "maxPrice below the price per node",
+            m(
+                &m(&job(&sandrun, "d"), "payment", &["0.02 ether".into()]),
+                "maxPrice",
+                &["0.01 ether".into()],
+            ),
+            "maxPrice",
+        ),
+        (
+            "zero payment",
+            m(&job(&sandrun, "e"), "payment", &["0 ether".into()]),
+            "payment",
+        ),
+        (
+            "not an amount",
+            m(&job(&sandrun, "f"), "payment", &[JsValue::from(0.5)]),
+            "payment",
+        ),
+    ];
+    for (what, b, field) in cases {
+        let report = m(&b, "validate", &[]);
+        assert_eq!(get(&report, "ok").as_bool(), Some(false), "{what}");
+        let e = fails(&b, "submit", &[]).await;
+        assert_eq!(code(&e), "VALIDATION", "{what}: {}", describe(&e));
+        assert!(e.is_instance_of::<ValidationError>(), "{what}");
+        let fields: Vec<String> = Array::from(&get(&e, "errors"))
+            .iter()
+            .map(|p| s(&get(&p, "field")))
+            .collect();
+        assert!(fields.iter().any(|f| f == field), "{what}: {fields:?}");
+    }
+    // A client without `market`: refused by submit, naming the config key.
+    let (plain, plain_addr) = key_client(None, &[]).await;
+    let e = fails(
+        &m(&job(&plain, "g"), "payment", &["0.01 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "VALIDATION", "{}", describe(&e));
+    assert!(describe(&e).contains("config.market"), "{}", describe(&e));
+    assert_eq!(nonce_of(&address).await, nonce, "nothing was sent");
+    assert_eq!(nonce_of(&plain_addr).await, 0);
+    // Bad config is refused at create.
+    let bad = wait(Sandrun::create(Some(obj(&[("market", "0x12".into())]))).into()).await;
+    assert_eq!(code(&bad.unwrap_err()), "VALIDATION");
+    let bad =
+        wait(Sandrun::create(Some(obj(&[("limits", obj(&[("maxPerJob", 1.5.into())]))]))).into())
+            .await;
+    assert_eq!(code(&bad.unwrap_err()), "VALIDATION");
+    // The estimate of a 2-of-3 job on a market without nodes: not allowed, and why.
+    let b = m(
+        &m(&job(&sandrun, "h"), "payment", &["0.03 ether".into()]),
+        "consensus",
+        &["2-of-3".into()],
+    );
+    let est = ok(&b, "estimate", &[]).await;
+    assert_eq!(big(&get(&est, "payment")), 3 * CENT as u128);
+    assert_eq!(big(&get(&est, "pricePerNode")), CENT as u128);
+    assert_eq!(Array::from(&get(&est, "nodes")).length(), 0);
+    assert_eq!(get(&est, "allowed").as_bool(), Some(false));
+    let reasons = describe(&get(&est, "reasons"));
+    assert!(reasons.contains("the job needs 3"), "{reasons}");
+    let gas = get(&est, "gas");
+    let post_gas = big(&get(&gas, "postJob"));
+    assert!(
+        (60_000..200_000).contains(&post_gas),
+        "postJob gas {post_gas}"
+    );
+    assert!(big(&get(&gas, "cost")) > 0);
+    assert_eq!(
+        big(&get(&est, "total")),
+        3 * CENT as u128 + big(&get(&gas, "cost"))
+    );
+    assert_eq!(nonce_of(&address).await, nonce, "estimate sends nothing");
+}
+
+/// `limits.maxPerJob` and `limits.maxTotal` refuse a job with a `SpendLimitError` before
+/// anything is sent: no transaction (the nonce does not move), nothing added to IPFS's market.
+pub async fn spend_cap_refused_before_sending() {
+    let market = fresh_market().await;
+    let limits = obj(&[
+        ("maxPerJob", "0.02 ether".into()),
+        ("maxTotal", "0.03 ether".into()),
+    ]);
+    let (sandrun, address) = key_client(Some(&market), &[("limits", limits)]).await;
+    let nonce = nonce_of(&address).await;
+    let e = fails(
+        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
+    assert!(e.is_instance_of::<SpendLimitError>());
+    assert_eq!(s(&get(&e, "limit")), "maxPerJob");
+    assert_eq!(nonce_of(&address).await, nonce, "no transaction was sent");
+    // The estimate says so too.
+    let est = ok(
+        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
+        "estimate",
+        &[],
+    )
+    .await;
+    assert_eq!(get(&est, "allowed").as_bool(), Some(false));
+    assert!(describe(&get(&est, "reasons")).contains("maxPerJob"));
+    // Within the per-job cap: posted (0.02), then a second 0.02 passes maxTotal (0.03).
+    let first = m(
+        &m(&job(&sandrun, "cap1"), "payment", &["0.02 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let exec = ok(&first, "submit", &[]).await;
+    assert_eq!(nonce_of(&address).await, nonce + 1, "one postJob");
+    let e = fails(
+        &m(&job(&sandrun, "cap2"), "payment", &["0.02 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
+    assert_eq!(s(&get(&e, "limit")), "maxTotal");
+    assert_eq!(nonce_of(&address).await, nonce + 1, "nothing more was sent");
+    // Clean up: the unclaimed job is cancelled (escrow credited back).
+    let c = ok(&exec, "cancel", &[]).await;
+    assert_eq!(
+        get(&c, "stoppedOnServer").as_bool(),
+        Some(true),
+        "{}",
+        describe(&c)
+    );
+}
+
+/// IPFS down at submit: an `IpfsError` at the `uploading` stage, before any payment — the
+/// balance, the nonce and the market's job count do not change.
+pub async fn ipfs_down_before_payment() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(
+        Some(&market),
+        &[(
+            "ipfs",
+            obj(&[("api", ipfs_down().into()), ("timeoutMs", 3000.into())]),
+        )],
+    )
+    .await;
+    let (balance, nonce, count) = (
+        balance_of(&address).await,
+        nonce_of(&address).await,
+        job_count(&sandrun, &market).await,
+    );
+    let e = fails(
+        &m(&job(&sandrun, "ipfs"), "payment", &["0.01 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert!(e.is_instance_of::<IpfsError>(), "{}", describe(&e));
+    assert_eq!(s(&get(&e, "stage")), "uploading");
+    assert_eq!(balance_of(&address).await, balance, "nothing paid");
+    assert_eq!(nonce_of(&address).await, nonce, "nothing sent");
+    assert_eq!(job_count(&sandrun, &market).await, count, "nothing posted");
+}
+
+/// The wallet's user rejects the escrow (4001): a `UserRejectedError` at the `escrow` stage
+/// with the input CID kept for a retry; nothing posted. The retry then goes through.
+pub async fn wallet_rejects_the_escrow() {
+    let market = fresh_market().await;
+    let wallet = create_wallet(rpc_url(), chain_id());
+    let controls = get(&wallet, "controls");
+    let rejected = get(&controls, "reject");
+    m(&rejected, "add", &["eth_sendTransaction".into()]);
+    let chain = obj(&[
+        ("provider", get(&wallet, "provider")),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let sandrun = create(obj(&[
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api().into())])),
+        ("market", market.as_str().into()),
+    ]))
+    .await;
+    let count = job_count(&sandrun, &market).await;
+    let b = m(
+        &m(&job(&sandrun, "wallet"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let e = fails(&b, "submit", &[]).await;
+    assert!(e.is_instance_of::<UserRejectedError>(), "{}", describe(&e));
+    assert_eq!(s(&get(&e, "stage")), "escrow");
+    let cid = s(&get(&e, "inputCid"));
+    assert!(cid.starts_with("bafy"), "{cid}");
+    assert!(
+        describe(&e).contains("nothing was posted"),
+        "{}",
+        describe(&e)
+    );
+    assert_eq!(job_count(&sandrun, &market).await, count, "nothing posted");
+    // The user accepts the retry: the same inputs (same CID) are posted.
+    m(&rejected, "delete", &["eth_sendTransaction".into()]);
+    let exec = ok(&b, "submit", &[]).await;
+    assert_eq!(job_count(&sandrun, &market).await, count + 1);
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let logs = get(&events, "logs");
+    let uploaded = Array::from(&logs)
+        .iter()
+        .find_map(|e| get(&e, "cid").as_string())
+        .expect("an uploading event with the CID");
+    assert_eq!(uploaded, cid, "the same inputs, the same CID");
+    ok(&exec, "cancel", &[]).await;
+}
+
+/// A second `submit()` of the same built job is refused with a `DuplicateJobError` naming the
+/// job already posted (nothing paid); `{ allowDuplicate: true }` posts it again. `cancel()`
+/// of an unclaimed job credits the escrow back.
+pub async fn duplicate_refused_and_cancel() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let b = m(
+        &m(&job(&sandrun, "dup"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let first = ok(&b, "submit", &[]).await;
+    let id = s(&get(&first, "id"));
+    assert!(id.starts_with("market:"), "{id}");
+    let nonce = nonce_of(&address).await;
+    let e = fails(&b, "submit", &[]).await;
+    assert_eq!(code(&e), "DUPLICATE_JOB", "{}", describe(&e));
+    assert!(e.is_instance_of::<DuplicateJobError>());
+    assert_eq!(format!("market:{}", big(&get(&e, "existingJobId"))), id);
+    assert_eq!(nonce_of(&address).await, nonce, "nothing paid");
+    let again = m(
+        &b,
+        "payment",
+        &["0.01 ether".into(), obj(&[("allowDuplicate", true.into())])],
+    );
+    let second = ok(&again, "submit", &[]).await;
+    assert_ne!(s(&get(&second, "id")), id);
+    assert_eq!(job_count(&sandrun, &market).await, 2);
+    let mk = ok(&sandrun, "market", &[market.as_str().into()]).await;
+    for exec in [&first, &second] {
+        let c = ok(exec, "cancel", &[]).await;
+        assert_eq!(
+            get(&c, "stoppedOnServer").as_bool(),
+            Some(true),
+            "{}",
+            describe(&c)
+        );
+    }
+    assert_eq!(
+        big(&ok(&mk, "balanceOf", &[address.as_str().into()]).await),
+        2 * CENT as u128
+    );
+    // Once cancelled, the same job may be posted again without allowDuplicate.
+    let third = ok(&b, "submit", &[]).await;
+    ok(&third, "cancel", &[]).await;
+}
+
+/// No node claims before the deadline: the job is refunded automatically (nobody has to
+/// wait()); `wait()` rejects with a `ConsensusError` whose `settlement` says refunded; the
+/// escrow is credited back. Progress goes packaging → uploading → escrow → claims → settling →
+/// done, through `on()` and the async iterator alike. A second client re-attaching with
+/// `market:<id>` sees the same settlement from the chain, without settling again.
+pub async fn no_claims_refund_and_reattach() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let started = now();
+    let b = m(
+        &m(&job(&sandrun, "refund"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[3.into()],
+    );
+    let exec = ok(&b, "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let iter = m(&exec, "progress", &[]);
+    let e = fails(&exec, "wait", &[]).await;
+    assert_eq!(code(&e), "CONSENSUS", "{}", describe(&e));
+    assert!(e.is_instance_of::<ConsensusError>());
+    let settlement = get(&e, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "refunded",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "refunded")), CENT as u128);
+    assert_eq!(get(&settlement, "sentHere").as_bool(), Some(true));
+    let tx = s(&get(&settlement, "txHash"));
+    let mk = ok(&sandrun, "market", &[market.as_str().into()]).await;
+    assert_eq!(
+        big(&ok(&mk, "balanceOf", &[address.as_str().into()]).await),
+        CENT as u128
+    );
+    report(&format!(
+        "market refund: posted and refunded after a 3 s deadline in {:.1} s",
+        (now() - started) / 1000.0
+    ));
+    let seen = stages(&get(&events, "logs"));
+    assert_eq!(
+        seen,
+        [
+            "packaging",
+            "uploading",
+            "escrow",
+            "claims",
+            "settling",
+            "done"
+        ],
+        "{}",
+        describe(&get(&events, "logs"))
+    );
+    let mut iterated = Vec::new();
+    loop {
+        let step = wait(m(&iter, "next", &[])).await.unwrap();
+        if get(&step, "done").as_bool() == Some(true) {
+            break;
+        }
+        iterated.push(s(&get(&get(&step, "value"), "stage")));
+    }
+    assert_eq!(
+        iterated.len() as u32,
+        Array::from(&get(&events, "logs")).length()
+    );
+    assert_eq!(iterated.last().map(String::as_str), Some("done"));
+    // Re-attached elsewhere: the settlement is read from the chain, not sent again.
+    let (other, other_addr) = key_client(Some(&market), &[]).await;
+    let id = s(&get(&exec, "id"));
+    let again = m(&other, "execution", &[id.as_str().into()]);
+    let e = fails(&again, "wait", &[]).await;
+    let s2 = get(&e, "settlement");
+    assert_eq!(s(&get(&s2, "txHash")), tx);
+    assert_eq!(get(&s2, "sentHere").as_bool(), Some(false));
+    assert_eq!(
+        nonce_of(&other_addr).await,
+        0,
+        "the re-attached client sent nothing"
+    );
+    // Not a market id, or an id that was never posted.
+    let bad = fails(&other, "execution", &[]).await;
+    let _ = bad;
+    let never = m(&other, "execution", &["market:999".into()]);
+    assert_eq!(code(&fails(&never, "wait", &[]).await), "NOT_FOUND");
+    sleep(0.0).await;
+}
