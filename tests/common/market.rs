@@ -7,7 +7,7 @@
 //! deadline, progress and re-attaching.
 #![allow(dead_code)]
 
-use super::{describe, fails, get, m, now, obj, ok, report, sleep};
+use super::{describe, fails, get, is_node, m, now, obj, ok, report, sleep};
 use js_sys::{Array, BigInt, Promise};
 use sandrun_sdk::Sandrun;
 use wasm_bindgen::prelude::*;
@@ -32,7 +32,8 @@ macro_rules! all_market_scenarios {
     ($install:path) => {
         crate::common::market::market_scenarios!($install;
             checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
-            wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach);
+            wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
+            two_of_three_faulty_slashed_settled_once);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -46,6 +47,69 @@ extern "C" {
     #[wasm_bindgen(js_name = createWallet)]
     fn create_wallet(url: &str, chain_id: f64) -> JsValue;
     fn collector() -> JsValue;
+}
+
+// A market node as the test plays it (the node agent is the node side's, src/ext/operator): it
+// claims the job, reads the job directory from IPFS, runs it on its worker over plain HTTP,
+// puts the result directory on IPFS (status.json exactly as the worker wrote it, outputs/<path>)
+// and submits resultHash = sha256(result_key) with the worker's signature. `tamper` changes one
+// output byte after the worker signed it and reports the hash of the changed bytes, as the
+// stack's faulty agent does: the submitter must find that its outputs do not match.
+#[wasm_bindgen(inline_js = r#"
+const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+const sha = async (bytes) => hex(await crypto.subtle.digest('SHA-256', bytes));
+export async function runNode(market, ipfs, jobId, inputCid, worker, tamper) {
+  await market.claim(jobId);
+  const job = await ipfs.getDirectory(inputCid);
+  const form = new FormData();
+  form.append('files', new Blob([job.files['job.tar.gz']]), 'job.tar.gz');
+  form.append('manifest', new TextDecoder().decode(job.files['manifest.json']));
+  const sent = await (await fetch(`${worker}/submit`, { method: 'POST', body: form })).json();
+  let text, status;
+  for (;;) {
+    text = await (await fetch(`${worker}/status/${sent.job_id}`)).text();
+    status = JSON.parse(text);
+    if (status.status === 'completed' || status.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tree = { 'status.json': text };
+  const outputs = {};
+  for (const path of Object.keys(status.output_files).sort()) {
+    const bytes = new Uint8Array(await (await fetch(`${worker}/download/${sent.job_id}/${path}`)).arrayBuffer());
+    if (tamper) bytes[0] ^= 1;
+    tree[`outputs/${path}`] = bytes;
+    outputs[path] = tamper ? await sha(bytes) : status.output_files[path].sha256;
+  }
+  let key = `${status.job_hash}|${status.execution_metadata.exit_code}|`;
+  for (const path of Object.keys(outputs).sort()) key += `${path}:${outputs[path]}|`;
+  const resultHash = `0x${await sha(new TextEncoder().encode(key))}`;
+  const added = await ipfs.addDirectory(tree, { cidVersion: 1 });
+  await market.submitResult(jobId, { resultHash, outputCid: added.cid, signature: status.worker_metadata.signature });
+  return resultHash;
+}
+export async function workerId(worker) {
+  return (await (await fetch(`${worker}/health`)).json()).worker_id;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = runNode)]
+    fn run_node(
+        market: &JsValue,
+        ipfs: &JsValue,
+        job_id: &JsValue,
+        input_cid: &str,
+        worker: &str,
+        tamper: bool,
+    ) -> Promise;
+    #[wasm_bindgen(js_name = workerId)]
+    fn worker_id(worker: &str) -> Promise;
+}
+
+fn pool_workers() -> Vec<&'static str> {
+    option_env!("SANDRUN_TEST_POOL_WORKERS")
+        .unwrap_or("http://127.0.0.1:18450,http://127.0.0.1:18451,http://127.0.0.1:18452")
+        .split(',')
+        .collect()
 }
 
 #[wasm_bindgen(module = "/js/errors.js")]
@@ -586,4 +650,248 @@ pub async fn no_claims_refund_and_reattach() {
     let never = m(&other, "execution", &["market:999".into()]);
     assert_eq!(code(&fails(&never, "wait", &[]).await), "NOT_FOUND");
     sleep(0.0).await;
+}
+
+/// The first event of `stage` among `events`, and the time it came (`at`, ms).
+fn first_at(events: &JsValue, stage: &str) -> Option<(JsValue, f64)> {
+    Array::from(events).iter().find_map(|e| {
+        (get(&e, "stage").as_string().as_deref() == Some(stage))
+            .then(|| (e.clone(), get(&e, "at").as_f64().unwrap()))
+    })
+}
+
+/// The whole paid 2-of-3 job on three registered nodes (two honest dev-node workers, one node
+/// that tampers with an output after its worker signed it): submit → IPFS → escrow → claims →
+/// the nodes' results → each verified (the tampered one is not) → finalize. `wait()` gives the
+/// result with `consensus` and `settlement` (two paid, the faulty node slashed, one share
+/// refunded); the output downloads from IPFS, checked. A second client re-attached with
+/// `market:<id>` while the job ran settles nothing more: exactly one `JobFinalized`, both see
+/// its transaction. Prints the time of each stage and the submitter's gas.
+pub async fn two_of_three_faulty_slashed_settled_once() {
+    let market = fresh_market().await;
+    let workers = pool_workers();
+    // Nodes 1 and 2 run on the honest workers a and b; node 3 on the third and tampers.
+    let plan = [(workers[0], false), (workers[1], false), (workers[2], true)];
+    let mut nodes = Vec::new();
+    for (worker, _) in plan.iter() {
+        let (c, addr) = key_client(Some(&market), &[]).await;
+        let mk = ok(&c, "market", &[market.as_str().into()]).await;
+        let key = s(&wait(worker_id(worker).into()).await.unwrap());
+        let reg = obj(&[
+            ("workerKey", key.into()),
+            ("endpoint", (*worker).into()),
+            ("price", "0.01 ether".into()),
+            ("bond", "0.1 ether".into()),
+        ]);
+        ok(&mk, "registerNode", &[reg]).await;
+        let ipfs = m(&c, "ipfs", &[]);
+        nodes.push((mk, ipfs, addr));
+    }
+    // The poster: a local key in Node; in Chromium the EIP-1193 test wallet (over anvil's
+    // account 9), so the escrow and the finalize go through a wallet's eth_sendTransaction.
+    let (poster, poster_addr) = if is_node() {
+        key_client(Some(&market), &[]).await
+    } else {
+        let wallet = create_wallet(rpc_url(), chain_id());
+        let account = s(&Array::from(&anvil("eth_accounts", &[]).await).get(9));
+        let chain = obj(&[
+            ("provider", get(&wallet, "provider")),
+            ("account", account.as_str().into()),
+            ("pollIntervalMs", 50.into()),
+        ]);
+        let c = create(obj(&[
+            ("chain", chain),
+            ("ipfs", obj(&[("api", ipfs_api().into())])),
+            ("market", market.as_str().into()),
+        ]))
+        .await;
+        (c, account)
+    };
+    let code = format!(
+        "open('out.txt', 'w').write('forty-two\\n')\nprint('{}')\n",
+        random_key()
+    );
+    let b = m(&m(&poster, "job", &[]), "code", &[code.into()]);
+    let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
+    let b = m(
+        &m(
+            &m(&b, "payment", &["0.03 ether".into()]),
+            "consensus",
+            &["2-of-3".into()],
+        ),
+        "deadline",
+        &[300.into()],
+    );
+    let est = ok(&b, "estimate", &[]).await;
+    assert_eq!(
+        Array::from(&get(&est, "nodes")).length(),
+        3,
+        "{}",
+        describe(&est)
+    );
+    assert_eq!(
+        get(&est, "allowed").as_bool(),
+        Some(true),
+        "{}",
+        describe(&est)
+    );
+    let balance_before = balance_of(&poster_addr).await;
+    // The events' `at` is Date.now(); so is this.
+    let started = js_sys::Date::now();
+    let exec = ok(&b, "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let logs = get(&events, "logs");
+    let (escrow, _) = first_at(&logs, "escrow").unwrap();
+    let cid = Array::from(&logs)
+        .iter()
+        .find_map(|e| get(&e, "cid").as_string())
+        .unwrap();
+    // The job as the chain has it (the escrow event's last report carries the id).
+    let job_id = Array::from(&logs)
+        .iter()
+        .filter_map(|e| Some(get(&e, "jobId")).filter(|v| v.is_bigint()))
+        .next()
+        .expect("the escrow event names the job id");
+    let _ = escrow;
+    // Another client re-attaches while the job runs (a restarted page would).
+    let (other, other_addr) = key_client(Some(&market), &[]).await;
+    let id = s(&get(&exec, "id"));
+    assert_eq!(id, format!("market:{}", big(&job_id)));
+    let again = m(&other, "execution", &[id.as_str().into()]);
+    let ran: Vec<JsValue> = nodes
+        .iter()
+        .zip(plan.iter())
+        .map(|((mk, ipfs, _), (worker, tamper))| {
+            run_node(mk, ipfs, &job_id, &cid, worker, *tamper).into()
+        })
+        .collect();
+    for (i, p) in ran.into_iter().enumerate() {
+        wait(p)
+            .await
+            .unwrap_or_else(|e| panic!("node {i}: {}", describe(&e)));
+    }
+    let result = ok(&exec, "wait", &[]).await;
+    assert_eq!(
+        s(&get(&result, "status")),
+        "completed",
+        "{}",
+        describe(&result)
+    );
+    let consensus = get(&result, "consensus");
+    assert_eq!(
+        get(&consensus, "reached").as_bool(),
+        Some(true),
+        "{}",
+        describe(&consensus)
+    );
+    assert_eq!(Array::from(&get(&consensus, "agreeing")).length(), 2);
+    let evidence = Array::from(&get(&consensus, "evidence"));
+    let faulty = evidence
+        .iter()
+        .find(|e| s(&get(e, "jobId")).eq_ignore_ascii_case(&nodes[2].2))
+        .expect("evidence of the faulty node");
+    assert_eq!(get(&faulty, "verified").as_bool(), Some(false));
+    assert!(
+        describe(&get(&faulty, "problems")).contains("out.txt"),
+        "{}",
+        describe(&faulty)
+    );
+    let settlement = get(&result, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "finalized",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
+    assert_eq!(
+        big(&get(&settlement, "slashed")),
+        CENT as u128,
+        "the claim bond"
+    );
+    assert_eq!(
+        big(&get(&settlement, "refunded")),
+        CENT as u128,
+        "the faulty node's share"
+    );
+    let slashed: Vec<String> = Array::from(&get(&settlement, "slashedNodes"))
+        .iter()
+        .map(|a| s(&a).to_lowercase())
+        .collect();
+    assert_eq!(slashed, [nodes[2].2.to_lowercase()]);
+    let out = ok(&exec, "download", &["out.txt".into()]).await;
+    assert_eq!(js_sys::Uint8Array::new(&out).to_vec(), b"forty-two\n");
+    let market_info = get(&result, "market");
+    assert_eq!(s(&get(&market_info, "inputCid")), cid);
+    // Settled once: the re-attached client reads the same settlement.
+    let r2 = ok(&again, "wait", &[]).await;
+    let s2 = get(&r2, "settlement");
+    assert_eq!(s(&get(&s2, "txHash")), s(&get(&settlement, "txHash")));
+    let sent: Vec<bool> = [&settlement, &s2]
+        .iter()
+        .map(|x| get(x, "sentHere").as_bool().unwrap())
+        .collect();
+    let finalize_gas = big(&get(if sent[0] { &settlement } else { &s2 }, "gasUsed"));
+    assert_eq!(
+        sent.iter().filter(|x| **x).count(),
+        1,
+        "exactly one client sent the settlement: {sent:?}"
+    );
+    let finalized = sandrun_chain::events::topic0("JobFinalized")
+        .unwrap()
+        .to_string();
+    let id_topic = format!("0x{:064x}", big(&job_id));
+    let filter = obj(&[
+        ("address", market.as_str().into()),
+        ("fromBlock", "0x0".into()),
+        (
+            "topics",
+            Array::of2(&finalized.into(), &id_topic.into()).into(),
+        ),
+    ]);
+    let finals = anvil("eth_getLogs", &[filter]).await;
+    assert_eq!(Array::from(&finals).length(), 1, "one JobFinalized");
+    let _ = other_addr;
+    // Stages and figures.
+    let seen: Vec<String> = stages(&logs);
+    for st in [
+        "packaging",
+        "uploading",
+        "escrow",
+        "claims",
+        "running",
+        "verifying",
+        "settling",
+        "done",
+    ] {
+        assert!(seen.iter().any(|x| x == st), "stage {st} in {seen:?}");
+    }
+    // Stage times from the events' `at`: the first event of each stage, and the escrow's
+    // confirmation (its event with a job id); the last result verified.
+    let at = |st: &str| first_at(&logs, st).map(|(_, t)| t).unwrap();
+    let all = Array::from(&logs);
+    let when = |f: &dyn Fn(&JsValue) -> bool| -> f64 {
+        all.iter()
+            .filter(|e| f(e))
+            .map(|e| get(&e, "at").as_f64().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let mined = when(&|e| get(e, "jobId").is_bigint());
+    let verified = when(&|e| get(e, "valid").as_bool().is_some());
+    let escrow_gas = all
+        .iter()
+        .find_map(|e| Some(get(&e, "gasUsed")).filter(|v| v.is_bigint()))
+        .map(|g| big(&g))
+        .unwrap();
+    report(&format!(
+        "market 2-of-3 by stage: packaging {:.0} ms, uploading (add, pin, duplicate check) {:.0} ms, escrow (sent to mined) {:.0} ms, nodes (claim, run, result) until the last verified {:.0} ms, settling {:.0} ms; submit() to done {:.0} ms. Submitter gas: postJob {escrow_gas}, finalize {finalize_gas}; the poster's balance went down {} wei",
+        at("packaging") - started,
+        at("escrow") - at("uploading"),
+        mined - at("escrow"),
+        verified - mined,
+        at("done") - at("settling"),
+        at("done") - started,
+        balance_before - balance_of(&poster_addr).await,
+    ));
 }

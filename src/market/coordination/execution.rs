@@ -24,7 +24,7 @@ use crate::core::verify::{VerificationReport, VerifyOptions};
 use crate::ext::consensus::decide::decide;
 use crate::ext::consensus::{ConsensusReport, Quorum};
 use crate::market::chain::contract::MarketContract;
-use crate::market::chain::send::SendOptions;
+use crate::market::chain::send::{Mined, SendOptions};
 use crate::market::chain::values::{Addr, Wei};
 use crate::market::format;
 use alloy_primitives::{Address, B256, U256};
@@ -71,13 +71,20 @@ pub struct MarketSettlement {
     pub dissenting: Vec<Addr>,
     #[js(ts = "string[]")]
     pub slashed_nodes: Vec<Addr>,
-    /// Gas this client paid for the settling transaction (0 when read from the chain).
+    /// Gas of the settling transaction, and what this client paid for it (0 when read from
+    /// the chain).
+    #[js(ts = "bigint")]
+    pub gas_used: Wei,
     #[js(ts = "bigint")]
     pub gas_cost: Wei,
 }
 
 impl MarketSettlement {
-    fn of(s: &Settlement, tx: B256, sent_here: bool, gas_cost: U256) -> MarketSettlement {
+    fn of(s: &Settlement, tx: B256, gas: Option<&Mined>) -> MarketSettlement {
+        let gas_used = gas.map(|m| m.receipt.gas_used).unwrap_or_default();
+        let gas_cost = gas
+            .map(|m| m.receipt.gas_used * m.receipt.effective_gas_price)
+            .unwrap_or_default();
         let addrs = |l: &[Address]| l.iter().map(|a| Addr(*a)).collect();
         MarketSettlement {
             job_id: Wei(s.job_id),
@@ -88,13 +95,14 @@ impl MarketSettlement {
             }
             .into(),
             tx_hash: tx.to_string(),
-            sent_here,
+            sent_here: gas.is_some(),
             paid: Wei(s.paid),
             slashed: Wei(s.slashed),
             refunded: Wei(s.refunded),
             agreeing: addrs(&s.agreeing),
             dissenting: addrs(&s.dissenting),
             slashed_nodes: addrs(&s.slashed_nodes),
+            gas_used: Wei(gas_used),
             gas_cost: Wei(gas_cost),
         }
     }
@@ -238,7 +246,7 @@ impl MarketExecution {
             self.check_new(&h, &job_hash).await?;
             let report = self.report(quorum);
             if let Some((s, tx)) = &h.settled {
-                return Ok(self.finish(s, *tx, false, U256::ZERO, report, &posted.input_cid));
+                return Ok(self.finish(s, *tx, None, report, &posted.input_cid));
             }
             let job = self.contract.job(self.job_id).await?;
             let agreed = job.agreed_result.map(|h| results::group_key(&h));
@@ -250,12 +258,10 @@ impl MarketExecution {
                     .await
                 {
                     Ok((s, m)) => {
-                        let cost = m.receipt.gas_used * m.receipt.effective_gas_price;
                         return Ok(self.finish(
                             &s,
                             m.receipt.hash,
-                            true,
-                            cost,
+                            Some(&m),
                             report,
                             &posted.input_cid,
                         ));
@@ -289,12 +295,10 @@ impl MarketExecution {
                     .await
                 {
                     Ok((s, m)) => {
-                        let cost = m.receipt.gas_used * m.receipt.effective_gas_price;
                         return Ok(self.finish(
                             &s,
                             m.receipt.hash,
-                            true,
-                            cost,
+                            Some(&m),
                             report,
                             &posted.input_cid,
                         ));
@@ -352,8 +356,7 @@ impl MarketExecution {
         &self,
         s: &Settlement,
         tx: B256,
-        sent_here: bool,
-        gas: U256,
+        gas: Option<&Mined>,
         report: ConsensusReport,
         input_cid: &str,
     ) -> Outcome {
@@ -367,7 +370,7 @@ impl MarketExecution {
         });
         let winner = winner.filter(|_| s.kind == SettlementKind::Finalized);
         Outcome {
-            settlement: MarketSettlement::of(s, tx, sent_here, gas),
+            settlement: MarketSettlement::of(s, tx, gas),
             report,
             winner,
             input_cid: input_cid.to_string(),
