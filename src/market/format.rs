@@ -25,6 +25,8 @@ pub const MANIFEST: &str = "manifest.json";
 pub const STATUS: &str = "status.json";
 /// Outputs sit under this folder of the result directory, at their worker paths.
 pub const OUTPUTS: &str = "outputs/";
+/// Both directories are added as CIDv1 (raw leaves, the IPFS layer's default for v1).
+pub const CID_VERSION: u8 = 1;
 
 /// Why a job or result directory does not follow the format (the text says what and where).
 #[derive(Debug, Clone, PartialEq, Eq)]

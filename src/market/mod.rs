@@ -10,3 +10,5 @@ pub mod coordination;
 pub mod format;
 #[cfg(feature = "ipfs")]
 pub mod ipfs;
+#[cfg(feature = "market")]
+pub mod operator;

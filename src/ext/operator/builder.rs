@@ -53,6 +53,17 @@ impl NodeBuilder {
         b
     }
 
+    /// Where a mode of the agent defined in a higher layer (the market's, `market::operator`)
+    /// starts from: a client for the worker the node runs jobs on (the client's config, so its
+    /// `chain` and `ipfs` sections), and the problems found in the builder so far.
+    pub fn worker(&self) -> (Rc<Client>, Vec<FieldProblem>) {
+        let endpoint = self
+            .endpoint
+            .as_ref()
+            .unwrap_or(&self.client.config.endpoint);
+        (self.client.for_endpoint(endpoint), self.problems.clone())
+    }
+
     fn url(&self, field: &'static str, url: &str) -> std::result::Result<String, FieldProblem> {
         normalize_endpoint(url).map_err(|message| FieldProblem::new(field, message))
     }

@@ -1,0 +1,121 @@
+//! The node agent's market mode: `sandrun.node().endpoint(workerUrl).market({ market, bond,
+//! price })` gives a `MarketNode`; its `start()` registers the account on chain (worker key and
+//! endpoint from the worker's `/health`) and serves posted jobs on that worker: claim, fetch the
+//! job directory by CID, run, check the signed result, add it to IPFS, `submitResult`.
+//!
+//! The method is defined here, in a second `#[wasm_bindgen] impl NodeBuilder`, so that the
+//! extension layer (where the broker agent and its builder live) knows nothing of the market:
+//! the builder only lends its worker client (`NodeBuilder::worker`). The account, the chain and
+//! IPFS come from the client's config (`chain: { rpcUrl, privateKey }`, `ipfs: { api }`).
+//!
+//! - `job`: one job on the worker and its result directory (format v1, `market::format`);
+//! - `agent`: `MarketNode`, registration, following `JobPosted`, restart safety, `withdraw()`.
+
+pub mod agent;
+pub mod job;
+
+pub use agent::MarketNode;
+
+use crate::core::boundary::error::FieldProblem;
+use crate::core::boundary::reader::FromJs;
+use crate::ext::operator::NodeBuilder;
+use crate::market::chain::values::{address, amount};
+use agent::{Agent, Settings};
+use alloy_primitives::{Address, U256};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// Options of `market()`.
+#[derive(Default, sandrun_derive::FromJs)]
+#[js(context = "market options.")]
+pub struct MarketNodeOptions {
+    /// The SandrunMarket contract's address.
+    pub market: Option<String>,
+    /// Sent with `registerNode` (at least the market's `minBond`; each claim locks `claimBond`).
+    #[js(ts = "bigint | string")]
+    pub bond: Option<JsValue>,
+    /// The node's price on chain, and the least `pricePerNode` it takes a job for.
+    #[js(ts = "bigint | string")]
+    pub price: Option<JsValue>,
+    /// The block `JobPosted` is back-filled from (default 0: every job the market has, so a
+    /// restarted node finds the jobs it claimed).
+    pub from_block: Option<f64>,
+    /// How often the chain is polled for new jobs, in ms (default 1000).
+    pub poll_interval_ms: Option<f64>,
+    /// Seconds a job must have left before its deadline to be claimed (default 30).
+    pub min_time_left: Option<f64>,
+    /// For tests and demos: alters every output before adding it, and submits the result hash
+    /// of the altered bytes (the submitter's verification must catch it).
+    pub faulty: Option<bool>,
+}
+
+fn whole(field: &str, v: Option<f64>, default: f64, problems: &mut Vec<FieldProblem>) -> f64 {
+    match v {
+        None => default,
+        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 => x,
+        Some(_) => {
+            problems.push(FieldProblem::new(field, "must be a whole number >= 0"));
+            default
+        }
+    }
+}
+
+fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
+    let o = match MarketNodeOptions::from_js(options) {
+        Ok(o) => o,
+        Err(e) => {
+            problems.push(FieldProblem::new("options", e.message));
+            MarketNodeOptions::default()
+        }
+    };
+    let mut wei = |field: &str, v: Option<JsValue>| match v.map(|v| amount(field, &v)) {
+        Some(Ok(x)) => x,
+        Some(Err(p)) => {
+            problems.push(p);
+            U256::ZERO
+        }
+        None => {
+            problems.push(FieldProblem::new(field, "is required"));
+            U256::ZERO
+        }
+    };
+    let bond = wei("bond", o.bond);
+    let price = wei("price", o.price);
+    let market = match o.market.as_deref().map(|m| address("market", m)) {
+        Some(Ok(a)) => a,
+        Some(Err(p)) => {
+            problems.push(p);
+            Address::ZERO
+        }
+        None => {
+            problems.push(FieldProblem::new(
+                "market",
+                "is required: the SandrunMarket address",
+            ));
+            Address::ZERO
+        }
+    };
+    Settings {
+        market,
+        bond,
+        price,
+        from_block: whole("fromBlock", o.from_block, 0.0, problems) as u64,
+        poll_ms: whole("pollIntervalMs", o.poll_interval_ms, 1000.0, problems).max(50.0),
+        min_time_left: whole("minTimeLeft", o.min_time_left, 30.0, problems) as u64,
+        faulty: o.faulty.unwrap_or(false),
+    }
+}
+
+#[wasm_bindgen]
+impl NodeBuilder {
+    /// The market mode of this node: a `MarketNode` on the builder's worker (`endpoint()`),
+    /// not started. Problems in the options are reported by `start()`, before anything is sent.
+    pub fn market(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MarketNodeOptions")] options: JsValue,
+    ) -> MarketNode {
+        let (worker, mut problems) = self.worker();
+        let settings = settings(&options, &mut problems);
+        MarketNode::new(Rc::new(Agent::new(worker, settings, problems)))
+    }
+}
