@@ -33,7 +33,8 @@ macro_rules! all_market_scenarios {
         crate::common::market::market_scenarios!($install;
             checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
             wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
-            two_of_three_faulty_slashed_settled_once);
+            two_of_three_faulty_slashed_settled_once, stack_two_of_three_by_the_agents,
+            stack_restarted_submitter_settles_once);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -142,10 +143,32 @@ const FUNDS: &str = "0x3635c9adc5dea00000";
 const CENT: u64 = 10_000_000_000_000_000; // 0.01 ether
 
 async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
+    anvil_at(rpc_url(), method, params).await
+}
+
+async fn anvil_at(url: &str, method: &str, params: &[JsValue]) -> JsValue {
     let p: Array = params.iter().collect();
-    rpc(rpc_url(), method, p.into())
+    rpc(url, method, p.into())
         .await
         .unwrap_or_else(|e| panic!("{method}: {}", describe(&e)))
+}
+
+/// The local market stack of scripts/test-wasm.d/40-market.sh (41-market-submit.sh exports
+/// these): its anvil, market, Kubo API and faulty agent. None when it did not start.
+struct Stack {
+    rpc: &'static str,
+    market: &'static str,
+    ipfs: &'static str,
+    faulty: &'static str,
+}
+
+fn stack() -> Option<Stack> {
+    Some(Stack {
+        rpc: option_env!("SANDRUN_TEST_STACK_RPC")?,
+        market: option_env!("SANDRUN_TEST_STACK_MARKET")?,
+        ipfs: option_env!("SANDRUN_TEST_STACK_IPFS")?,
+        faulty: option_env!("SANDRUN_TEST_STACK_FAULTY")?,
+    })
 }
 
 fn hex_u128(v: &JsValue) -> u128 {
@@ -207,16 +230,22 @@ async fn fresh_market() -> String {
 /// A client signing with a fresh key funded with 1,000 ether, on `market` (and IPFS at `api`);
 /// and the key's address.
 async fn key_client(market: Option<&str>, extra: &[(&str, JsValue)]) -> (JsValue, String) {
+    key_client_on(rpc_url(), ipfs_api(), market, extra).await
+}
+
+async fn key_client_on(
+    rpc_url: &str,
+    ipfs_api: &str,
+    market: Option<&str>,
+    extra: &[(&str, JsValue)],
+) -> (JsValue, String) {
     let key = random_key();
     let chain = obj(&[
-        ("rpcUrl", rpc_url().into()),
+        ("rpcUrl", rpc_url.into()),
         ("privateKey", key.as_str().into()),
         ("pollIntervalMs", 50.into()),
     ]);
-    let mut pairs = vec![
-        ("chain", chain),
-        ("ipfs", obj(&[("api", ipfs_api().into())])),
-    ];
+    let mut pairs = vec![("chain", chain), ("ipfs", obj(&[("api", ipfs_api.into())]))];
     if let Some(a) = market {
         pairs.push(("market", a.into()));
     }
@@ -231,8 +260,37 @@ async fn key_client(market: Option<&str>, extra: &[(&str, JsValue)]) -> (JsValue
     };
     let mk = ok(&sandrun, "market", &[any.as_str().into()]).await;
     let address = s(&ok(&mk, "account", &[]).await);
-    anvil("anvil_setBalance", &[address.as_str().into(), FUNDS.into()]).await;
+    anvil_at(
+        rpc_url,
+        "anvil_setBalance",
+        &[address.as_str().into(), FUNDS.into()],
+    )
+    .await;
     (sandrun, address)
+}
+
+/// A client over the EIP-1193 test wallet on `rpc_url`, sending from the node's unlocked
+/// account `index`; the wallet (for its `controls`) and the account.
+async fn wallet_client_on(
+    rpc_url: &str,
+    ipfs_api: &str,
+    market: &str,
+    index: u32,
+) -> (JsValue, JsValue, String) {
+    let wallet = create_wallet(rpc_url, chain_id());
+    let account = s(&Array::from(&anvil_at(rpc_url, "eth_accounts", &[]).await).get(index));
+    let chain = obj(&[
+        ("provider", get(&wallet, "provider")),
+        ("account", account.as_str().into()),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let c = create(obj(&[
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api.into())])),
+        ("market", market.into()),
+    ]))
+    .await;
+    (c, wallet, account)
 }
 
 /// A job no other scenario (or run) has posted: its code carries a random tag.
@@ -692,19 +750,7 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
     let (poster, poster_addr) = if is_node() {
         key_client(Some(&market), &[]).await
     } else {
-        let wallet = create_wallet(rpc_url(), chain_id());
-        let account = s(&Array::from(&anvil("eth_accounts", &[]).await).get(9));
-        let chain = obj(&[
-            ("provider", get(&wallet, "provider")),
-            ("account", account.as_str().into()),
-            ("pollIntervalMs", 50.into()),
-        ]);
-        let c = create(obj(&[
-            ("chain", chain),
-            ("ipfs", obj(&[("api", ipfs_api().into())])),
-            ("market", market.as_str().into()),
-        ]))
-        .await;
+        let (c, _, account) = wallet_client_on(rpc_url(), ipfs_api(), &market, 9).await;
         (c, account)
     };
     let code = format!(
@@ -894,4 +940,158 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         at("done") - started,
         balance_before - balance_of(&poster_addr).await,
     ));
+}
+
+/// A paid 2-of-3 job for the stack: writes out.txt, 0.03 ether, two minutes.
+fn stack_job(sandrun: &JsValue) -> JsValue {
+    let code = format!(
+        "open('out.txt', 'w').write('stack says hi\\n')\nprint('{}')\n",
+        random_key()
+    );
+    let b = m(&m(sandrun, "job", &[]), "code", &[code.into()]);
+    let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
+    let b = m(&b, "payment", &["0.03 ether".into()]);
+    m(
+        &m(&b, "consensus", &["2-of-3".into()]),
+        "deadline",
+        &[120.into()],
+    )
+}
+
+/// The JobFinalized logs of `job_id` on `market`.
+async fn finalized_logs(rpc_url: &str, market: &str, job_id: u128) -> u32 {
+    let topic = sandrun_chain::events::topic0("JobFinalized")
+        .unwrap()
+        .to_string();
+    let filter = obj(&[
+        ("address", market.into()),
+        ("fromBlock", "0x0".into()),
+        (
+            "topics",
+            Array::of2(&topic.into(), &format!("0x{job_id:064x}").into()).into(),
+        ),
+    ]);
+    Array::from(&anvil_at(rpc_url, "eth_getLogs", &[filter]).await).length()
+}
+
+/// The paid 2-of-3 job on the local market stack, run by its three node agents (the node side's
+/// `sandrun.node().market()`, the third faulty): verified, finalized, the faulty agent slashed,
+/// the output downloaded from IPFS. The poster signs with a local key in Node and through the
+/// EIP-1193 test wallet in Chromium. Prints the time from submit() to done.
+pub async fn stack_two_of_three_by_the_agents() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let (poster, _) = if is_node() {
+        key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await
+    } else {
+        let (c, _, a) = wallet_client_on(st.rpc, st.ipfs, st.market, 8).await;
+        (c, a)
+    };
+    let started = js_sys::Date::now();
+    let exec = ok(&stack_job(&poster), "submit", &[]).await;
+    let result = ok(&exec, "wait", &[]).await;
+    let elapsed = js_sys::Date::now() - started;
+    assert_eq!(
+        s(&get(&result, "status")),
+        "completed",
+        "{}",
+        describe(&result)
+    );
+    let settlement = get(&result, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "finalized",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
+    let slashed: Vec<String> = Array::from(&get(&settlement, "slashedNodes"))
+        .iter()
+        .map(|a| s(&a).to_lowercase())
+        .collect();
+    assert_eq!(
+        slashed,
+        [st.faulty.to_lowercase()],
+        "{}",
+        describe(&settlement)
+    );
+    let evidence = Array::from(&get(&get(&result, "consensus"), "evidence"));
+    let faulty = evidence
+        .iter()
+        .find(|e| s(&get(e, "jobId")).eq_ignore_ascii_case(st.faulty))
+        .expect("the faulty agent's evidence");
+    assert_eq!(
+        get(&faulty, "verified").as_bool(),
+        Some(false),
+        "{}",
+        describe(&faulty)
+    );
+    let out = ok(&exec, "download", &["out.txt".into()]).await;
+    assert_eq!(js_sys::Uint8Array::new(&out).to_vec(), b"stack says hi\n");
+    report(&format!(
+        "market stack 2-of-3 by the agents: submit() to settled {elapsed:.0} ms; finalize {} gas",
+        big(&get(&settlement, "gasUsed"))
+    ));
+}
+
+/// The submitting page or process "dies" mid-job (its wallet stops answering right after the
+/// escrow); another one re-attaches with `market:<id>` and settles the job; when the first
+/// comes back it finds the settlement on chain and sends nothing: one `JobFinalized`.
+pub async fn stack_restarted_submitter_settles_once() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let index = if is_node() { 6 } else { 7 };
+    let (first, wallet, account) = wallet_client_on(st.rpc, st.ipfs, st.market, index).await;
+    let exec = ok(&stack_job(&first), "submit", &[]).await;
+    let controls = get(&wallet, "controls");
+    js_sys::Reflect::set(&controls, &"down".into(), &true.into()).unwrap();
+    let nonce = nonce_of_at(st.rpc, &account).await;
+    let id = s(&get(&exec, "id"));
+    let job_id: u128 = id.trim_start_matches("market:").parse().unwrap();
+    let (second, _) = key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await;
+    let again = m(&second, "execution", &[id.as_str().into()]);
+    let r2 = ok(&again, "wait", &[]).await;
+    let s2 = get(&r2, "settlement");
+    assert_eq!(s(&get(&s2, "outcome")), "finalized", "{}", describe(&s2));
+    assert_eq!(get(&s2, "sentHere").as_bool(), Some(true));
+    assert_eq!(
+        nonce_of_at(st.rpc, &account).await,
+        nonce,
+        "the first sent nothing while down"
+    );
+    js_sys::Reflect::set(&controls, &"down".into(), &false.into()).unwrap();
+    let r1 = ok(&exec, "wait", &[]).await;
+    let s1 = get(&r1, "settlement");
+    assert_eq!(s(&get(&s1, "txHash")), s(&get(&s2, "txHash")));
+    assert_eq!(
+        get(&s1, "sentHere").as_bool(),
+        Some(false),
+        "{}",
+        describe(&s1)
+    );
+    assert_eq!(
+        nonce_of_at(st.rpc, &account).await,
+        nonce,
+        "nor after it came back"
+    );
+    assert_eq!(
+        finalized_logs(st.rpc, st.market, job_id).await,
+        1,
+        "one JobFinalized"
+    );
+}
+
+async fn nonce_of_at(url: &str, address: &str) -> u128 {
+    hex_u128(
+        &anvil_at(
+            url,
+            "eth_getTransactionCount",
+            &[address.into(), "latest".into()],
+        )
+        .await,
+    )
 }

@@ -43,6 +43,21 @@ pub const PREFIX: &str = "market:";
 const REFUND_GRACE_S: f64 = 1.0;
 /// How long after the deadline a refund that keeps failing is retried before giving up.
 const REFUND_RETRY_S: f64 = 120.0;
+/// How long after the deadline (or, before the job was read once, after the watch started) a
+/// chain or IPFS that keeps failing is waited for before the watch gives up.
+const GIVE_UP_AFTER_S: f64 = 600.0;
+
+/// What the watch has reported so far.
+struct Seen {
+    claims: usize,
+    running: Vec<Address>,
+    deadline: Option<u64>,
+}
+
+/// A failure that may pass (the network, a provider or node that answers again later).
+fn transient(e: &SdkError) -> bool {
+    e.retryable || matches!(e.code, Code::Network | Code::Timeout | Code::Ipfs)
+}
 
 /// `result.settlement` and `ConsensusError.settlement`.
 #[derive(Debug, Clone, sandrun_derive::ToJs)]
@@ -204,113 +219,136 @@ impl MarketExecution {
     }
 
     async fn watch(&self) -> Result<Outcome> {
-        let mut claims_seen = usize::MAX;
-        let mut running: Vec<Address> = Vec::new();
+        let mut seen = Seen {
+            claims: usize::MAX,
+            running: Vec::new(),
+            deadline: None,
+        };
+        let started = now_ms() / 1000.0;
         loop {
             if self.stopped.get() {
                 return Err(SdkError::new(Code::Cancelled, "the watch was stopped"));
             }
-            let h = history::read(&self.contract, self.job_id, self.from_block).await?;
-            let posted = h.posted.clone().ok_or_else(|| {
-                SdkError::new(
-                    Code::NotFound,
-                    format!(
-                        "market job {} was not posted on {}",
-                        self.job_id, self.contract.address
-                    ),
-                )
-            })?;
-            let job_hash = self
-                .job_hash
-                .borrow_mut()
-                .get_or_insert_with(|| format::job_hash_hex(&posted.job_hash))
-                .clone();
-            let quorum = Quorum {
-                k: posted.k,
-                n: posted.n,
-            };
-            if h.claimed.len() != claims_seen {
-                claims_seen = h.claimed.len();
-                *self.status.borrow_mut() = "running".into();
-                let (m, n) = (claims_seen as f64, posted.n as f64);
-                self.progress.emit("claims", &[("claimed", &m), ("n", &n)]);
-            }
-            for node in &h.claimed {
-                let submitted = h.submitted.iter().any(|s| s.node == *node);
-                if !submitted && !running.contains(node) {
-                    running.push(*node);
-                    self.progress
-                        .emit("running", &[("node", &node.to_checksum(None))]);
-                }
-            }
-            self.check_new(&h, &job_hash).await?;
-            let report = self.report(quorum);
-            if let Some((s, tx)) = &h.settled {
-                return Ok(self.finish(s, *tx, None, report, &posted.input_cid));
-            }
-            let job = self.contract.job(self.job_id).await?;
-            let agreed = job.agreed_result.map(|h| results::group_key(&h));
-            if report.reached && agreed.is_some() && agreed == report.result_hash {
-                self.progress.emit("settling", &[("action", &"finalize")]);
-                match self
-                    .contract
-                    .finalize(self.job_id, &SendOptions::default())
-                    .await
-                {
-                    Ok((s, m)) => {
-                        return Ok(self.finish(
-                            &s,
-                            m.receipt.hash,
-                            Some(&m),
-                            report,
-                            &posted.input_cid,
-                        ));
+            match self.poll(&mut seen).await {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => {}
+                // The chain or IPFS failing for a while (a wallet that drops, a node restarting)
+                // does not end the watch: the job can still be settled once they are back.
+                Err(e) if transient(&e) => {
+                    let from = seen.deadline.map(|d| d as f64).unwrap_or(started);
+                    if now_ms() / 1000.0 > from + GIVE_UP_AFTER_S {
+                        return Err(e);
                     }
-                    // Someone settled it first: the next poll reads their settlement.
-                    Err(e) if self.settled_elsewhere().await => drop(e),
-                    Err(e) => return Err(e.op("finalize")),
                 }
-                continue;
-            }
-            if let Some(agreed) = &agreed {
-                if h.submitted.len() as u32 == posted.n
-                    && agreed != report.result_hash.as_ref().unwrap_or(&String::new())
-                {
-                    return Err(SdkError::new(
-                        Code::Verification,
-                        format!(
-                            "the chain's agreed result {agreed} failed the SDK's verification: the job was not finalized by this client"
-                        ),
-                    )
-                    .with_report(report.to_js()));
-                }
-            }
-            let now = now_ms() / 1000.0;
-            let late = now - posted.deadline as f64;
-            if agreed.is_none() && late > REFUND_GRACE_S {
-                self.progress.emit("settling", &[("action", &"refund")]);
-                match self
-                    .contract
-                    .refund(self.job_id, &SendOptions::default())
-                    .await
-                {
-                    Ok((s, m)) => {
-                        return Ok(self.finish(
-                            &s,
-                            m.receipt.hash,
-                            Some(&m),
-                            report,
-                            &posted.input_cid,
-                        ));
-                    }
-                    Err(e) if self.settled_elsewhere().await => drop(e),
-                    // The chain's clock may lag the local one by a block: try again, for a while.
-                    Err(e) if late < REFUND_RETRY_S => drop(e),
-                    Err(e) => return Err(e.op("refund")),
-                }
+                Err(e) => return Err(e),
             }
             sleep(self.poll_ms, None).await?;
         }
+    }
+
+    /// One look at the job: what changed, and the outcome once it is settled.
+    async fn poll(&self, seen: &mut Seen) -> Result<Option<Outcome>> {
+        let h = history::read(&self.contract, self.job_id, self.from_block).await?;
+        let posted = h.posted.clone().ok_or_else(|| {
+            SdkError::new(
+                Code::NotFound,
+                format!(
+                    "market job {} was not posted on {}",
+                    self.job_id, self.contract.address
+                ),
+            )
+        })?;
+        let job_hash = self
+            .job_hash
+            .borrow_mut()
+            .get_or_insert_with(|| format::job_hash_hex(&posted.job_hash))
+            .clone();
+        seen.deadline = Some(posted.deadline);
+        let quorum = Quorum {
+            k: posted.k,
+            n: posted.n,
+        };
+        if h.claimed.len() != seen.claims {
+            seen.claims = h.claimed.len();
+            *self.status.borrow_mut() = "running".into();
+            let (m, n) = (seen.claims as f64, posted.n as f64);
+            self.progress.emit("claims", &[("claimed", &m), ("n", &n)]);
+        }
+        for node in &h.claimed {
+            let submitted = h.submitted.iter().any(|s| s.node == *node);
+            if !submitted && !seen.running.contains(node) {
+                seen.running.push(*node);
+                self.progress
+                    .emit("running", &[("node", &node.to_checksum(None))]);
+            }
+        }
+        self.check_new(&h, &job_hash).await?;
+        let report = self.report(quorum);
+        if let Some((s, tx)) = &h.settled {
+            return Ok(Some(self.finish(s, *tx, None, report, &posted.input_cid)));
+        }
+        let job = self.contract.job(self.job_id).await?;
+        let agreed = job.agreed_result.map(|h| results::group_key(&h));
+        if report.reached && agreed.is_some() && agreed == report.result_hash {
+            self.progress.emit("settling", &[("action", &"finalize")]);
+            match self
+                .contract
+                .finalize(self.job_id, &SendOptions::default())
+                .await
+            {
+                Ok((s, m)) => {
+                    return Ok(Some(self.finish(
+                        &s,
+                        m.receipt.hash,
+                        Some(&m),
+                        report,
+                        &posted.input_cid,
+                    )));
+                }
+                // Someone settled it first: the next poll reads their settlement.
+                Err(e) if self.settled_elsewhere().await => drop(e),
+                Err(e) => return Err(e.op("finalize")),
+            }
+            return Ok(None);
+        }
+        if let Some(agreed) = &agreed {
+            if h.submitted.len() as u32 == posted.n
+                && agreed != report.result_hash.as_ref().unwrap_or(&String::new())
+            {
+                return Err(SdkError::new(
+                    Code::Verification,
+                    format!(
+                        "the chain's agreed result {agreed} failed the SDK's verification: the job was not finalized by this client"
+                    ),
+                )
+                .with_report(report.to_js()));
+            }
+        }
+        let now = now_ms() / 1000.0;
+        let late = now - posted.deadline as f64;
+        if agreed.is_none() && late > REFUND_GRACE_S {
+            self.progress.emit("settling", &[("action", &"refund")]);
+            match self
+                .contract
+                .refund(self.job_id, &SendOptions::default())
+                .await
+            {
+                Ok((s, m)) => {
+                    return Ok(Some(self.finish(
+                        &s,
+                        m.receipt.hash,
+                        Some(&m),
+                        report,
+                        &posted.input_cid,
+                    )));
+                }
+                Err(e) if self.settled_elsewhere().await => drop(e),
+                // The chain's clock may lag the local one by a block: try again, for a while.
+                Err(e) if late < REFUND_RETRY_S => drop(e),
+                Err(e) => return Err(e.op("refund")),
+            }
+        }
+        Ok(None)
     }
 
     /// The job is no longer open or claimed on chain.
