@@ -41,6 +41,8 @@ pub const PREFIX: &str = "market:";
 /// Seconds after the deadline before a refund is sent, so that the chain's clock (the next
 /// block's timestamp) is past it too.
 const REFUND_GRACE_S: f64 = 1.0;
+/// How long the results of the other nodes are waited for once k agree, before finalizing.
+const FINALIZE_GRACE_S: f64 = 30.0;
 /// How long after the deadline a refund that keeps failing is retried before giving up.
 const REFUND_RETRY_S: f64 = 120.0;
 /// How long after the deadline (or, before the job was read once, after the watch started) a
@@ -52,6 +54,8 @@ struct Seen {
     claims: usize,
     running: Vec<Address>,
     deadline: Option<u64>,
+    /// When k verified results first agreed (unix seconds).
+    reached_at: Option<f64>,
 }
 
 /// A failure that may pass (the network, a provider or node that answers again later).
@@ -223,6 +227,7 @@ impl MarketExecution {
             claims: usize::MAX,
             running: Vec::new(),
             deadline: None,
+            reached_at: None,
         };
         let started = now_ms() / 1000.0;
         loop {
@@ -290,6 +295,15 @@ impl MarketExecution {
         let job = self.contract.job(self.job_id).await?;
         let agreed = job.agreed_result.map(|h| results::group_key(&h));
         if report.reached && agreed.is_some() && agreed == report.result_hash {
+            // A dissenter is slashed only if its result is on chain when the job is finalized:
+            // wait for the other nodes' results a little (the stack's agents submit within
+            // ~0.3 s of each other), never past the deadline.
+            let now = now_ms() / 1000.0;
+            let since = *seen.reached_at.get_or_insert(now);
+            let all_in = h.submitted.len() as u32 >= posted.n;
+            if !all_in && now - since < FINALIZE_GRACE_S && now < posted.deadline as f64 {
+                return Ok(None);
+            }
             self.progress.emit("settling", &[("action", &"finalize")]);
             match self
                 .contract
