@@ -88,6 +88,11 @@ export async function runNode(market, ipfs, jobId, inputCid, worker, tamper) {
   await market.submitResult(jobId, { resultHash, outputCid: added.cid, signature: status.worker_metadata.signature });
   return resultHash;
 }
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 export async function workerId(worker) {
   return (await (await fetch(`${worker}/health`)).json()).worker_id;
 }
@@ -104,6 +109,8 @@ extern "C" {
     ) -> Promise;
     #[wasm_bindgen(js_name = workerId)]
     fn worker_id(worker: &str) -> Promise;
+    #[wasm_bindgen(js_name = withTimeout)]
+    fn with_timeout(promise: &JsValue, ms: f64, what: &str) -> Promise;
 }
 
 fn pool_workers() -> Vec<&'static str> {
@@ -991,7 +998,9 @@ pub async fn stack_two_of_three_by_the_agents() {
     };
     let started = js_sys::Date::now();
     let exec = ok(&stack_job(&poster), "submit", &[]).await;
-    let result = ok(&exec, "wait", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let result = settled(&exec, &events).await;
     let elapsed = js_sys::Date::now() - started;
     assert_eq!(
         s(&get(&result, "status")),
@@ -1054,7 +1063,9 @@ pub async fn stack_restarted_submitter_settles_once() {
     let job_id: u128 = id.trim_start_matches("market:").parse().unwrap();
     let (second, _) = key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await;
     let again = m(&second, "execution", &[id.as_str().into()]);
-    let r2 = ok(&again, "wait", &[]).await;
+    let events = collector();
+    m(&again, "on", &["progress".into(), get(&events, "handler")]);
+    let r2 = settled(&again, &events).await;
     let s2 = get(&r2, "settlement");
     assert_eq!(s(&get(&s2, "outcome")), "finalized", "{}", describe(&s2));
     assert_eq!(get(&s2, "sentHere").as_bool(), Some(true));
@@ -1064,7 +1075,9 @@ pub async fn stack_restarted_submitter_settles_once() {
         "the first sent nothing while down"
     );
     js_sys::Reflect::set(&controls, &"down".into(), &false.into()).unwrap();
-    let r1 = ok(&exec, "wait", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let r1 = settled(&exec, &events).await;
     let s1 = get(&r1, "settlement");
     assert_eq!(s(&get(&s1, "txHash")), s(&get(&s2, "txHash")));
     assert_eq!(
@@ -1094,4 +1107,27 @@ async fn nonce_of_at(url: &str, address: &str) -> u128 {
         )
         .await,
     )
+}
+
+/// `exec.wait()` within a minute, or a panic that shows the stages seen.
+async fn settled(exec: &JsValue, events: &JsValue) -> JsValue {
+    let p = m(exec, "wait", &[]);
+    match wait(with_timeout(&p, 60_000.0, "wait()").into()).await {
+        Ok(v) => v,
+        Err(e) => panic!(
+            "{}; progress: {}",
+            describe(&e),
+            describe(
+                &js_sys::JSON::stringify_with_replacer(
+                    &get(events, "logs"),
+                    &js_sys::Function::new_with_args(
+                        "k, v",
+                        "return typeof v === 'bigint' ? String(v) : v"
+                    ),
+                )
+                .map(JsValue::from)
+                .unwrap_or_default()
+            )
+        ),
+    }
 }

@@ -78,11 +78,11 @@ impl JobExecution {
     /// Removes a listener added with `on()`; true if it was there.
     pub fn off(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "'progress'")] _event: String,
+        #[wasm_bindgen(unchecked_param_type = "'progress'")] event: String,
         #[wasm_bindgen(unchecked_param_type = "(event: MarketProgress) => void")]
         listener: Function,
     ) -> std::result::Result<bool, JsValue> {
-        Ok(progress_of(self)?.off(&listener))
+        Ok(event == "progress" && progress_of(self)?.off(&listener))
     }
 
     /// The stage events as an async iterator, from the first: `for await (const e of

@@ -224,7 +224,7 @@ impl JobBuilder {
     #[wasm_bindgen(js_name = maxPrice)]
     pub fn max_price(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Amount")] per_node: JsValue,
+        #[wasm_bindgen(js_name = perNode, unchecked_param_type = "Amount")] per_node: JsValue,
     ) -> JobBuilder {
         match self::amount("maxPrice", &per_node) {
             Ok(a) => edit(self, |p| p.max_price = Some(a)),
