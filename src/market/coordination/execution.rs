@@ -304,26 +304,11 @@ impl MarketExecution {
             if !all_in && now - since < FINALIZE_GRACE_S && now < posted.deadline as f64 {
                 return Ok(None);
             }
-            self.progress.emit("settling", &[("action", &"finalize")]);
-            match self
-                .contract
-                .finalize(self.job_id, &SendOptions::default())
-                .await
-            {
-                Ok((s, m)) => {
-                    return Ok(Some(self.finish(
-                        &s,
-                        m.receipt.hash,
-                        Some(&m),
-                        report,
-                        &posted.input_cid,
-                    )));
-                }
-                // Someone settled it first: the next poll reads their settlement.
-                Err(e) if self.settled_elsewhere().await => drop(e),
-                Err(e) => return Err(e.op("finalize")),
-            }
-            return Ok(None);
+            let opts = SendOptions::default();
+            let finalize = self.contract.finalize(self.job_id, &opts);
+            return self
+                .settle("finalize", finalize, report, &posted.input_cid, false)
+                .await;
         }
         if let Some(agreed) = &agreed {
             if h.submitted.len() as u32 == posted.n
@@ -341,28 +326,40 @@ impl MarketExecution {
         let now = now_ms() / 1000.0;
         let late = now - posted.deadline as f64;
         if agreed.is_none() && late > REFUND_GRACE_S {
-            self.progress.emit("settling", &[("action", &"refund")]);
-            match self
-                .contract
-                .refund(self.job_id, &SendOptions::default())
-                .await
-            {
-                Ok((s, m)) => {
-                    return Ok(Some(self.finish(
-                        &s,
-                        m.receipt.hash,
-                        Some(&m),
-                        report,
-                        &posted.input_cid,
-                    )));
-                }
-                Err(e) if self.settled_elsewhere().await => drop(e),
-                // The chain's clock may lag the local one by a block: try again, for a while.
-                Err(e) if late < REFUND_RETRY_S => drop(e),
-                Err(e) => return Err(e.op("refund")),
-            }
+            let opts = SendOptions::default();
+            let refund = self.contract.refund(self.job_id, &opts);
+            // The chain's clock may lag the local one by a block: a refund that fails is tried
+            // again, for a while.
+            let retry = late < REFUND_RETRY_S;
+            return self
+                .settle("refund", refund, report, &posted.input_cid, retry)
+                .await;
         }
         Ok(None)
+    }
+
+    /// Sends the settling transaction (`action`); its outcome, or None when the next poll is to
+    /// look again (someone settled it first, or `retry` a failure).
+    async fn settle(
+        &self,
+        action: &'static str,
+        sent: impl std::future::Future<Output = Result<(Settlement, Mined)>>,
+        report: ConsensusReport,
+        input_cid: &str,
+        retry: bool,
+    ) -> Result<Option<Outcome>> {
+        self.progress.emit("settling", &[("action", &action)]);
+        match sent.await {
+            Ok((s, m)) => Ok(Some(self.finish(
+                &s,
+                m.receipt.hash,
+                Some(&m),
+                report,
+                input_cid,
+            ))),
+            Err(_) if self.settled_elsewhere().await || retry => Ok(None),
+            Err(e) => Err(e.op(action)),
+        }
     }
 
     /// The job is no longer open or claimed on chain.
