@@ -253,7 +253,7 @@ export async function ipfs(file: Blob, stream: ReadableStream<Uint8Array>): Prom
 // The paid market job (issue 11): `.payment()` on a client with `market`, estimate, progress,
 // settlement, re-attaching by `market:<id>`, market health and the new error classes.
 import { SpendLimitError, DuplicateJobError } from '@sandrun/sdk/full';
-import type { MarketEstimate, MarketHealth, MarketProgress, MarketSettlement, ConsensusReport } from '@sandrun/sdk/full';
+import type { MarketEstimate, MarketHealth, MarketProgress, MarketSettlement } from '@sandrun/sdk/full';
 
 export async function paidJob(): Promise<void> {
   const sandrun = await FullSandrun.create({
