@@ -647,7 +647,7 @@ pub async fn no_claims_refund_and_reattach() {
     let events = collector();
     m(&exec, "on", &["progress".into(), get(&events, "handler")]);
     let iter = m(&exec, "progress", &[]);
-    let e = fails(&exec, "wait", &[]).await;
+    let e = bounded_failure(&exec).await;
     assert_eq!(code(&e), "CONSENSUS", "{}", describe(&e));
     assert!(e.is_instance_of::<ConsensusError>());
     let settlement = get(&e, "settlement");
@@ -685,7 +685,9 @@ pub async fn no_claims_refund_and_reattach() {
     );
     let mut iterated = Vec::new();
     loop {
-        let step = wait(m(&iter, "next", &[])).await.unwrap();
+        let step = wait(with_timeout(&m(&iter, "next", &[]), 30_000.0, "progress().next()").into())
+            .await
+            .unwrap();
         if get(&step, "done").as_bool() == Some(true) {
             break;
         }
@@ -700,7 +702,7 @@ pub async fn no_claims_refund_and_reattach() {
     let (other, other_addr) = key_client(Some(&market), &[]).await;
     let id = s(&get(&exec, "id"));
     let again = m(&other, "execution", &[id.as_str().into()]);
-    let e = fails(&again, "wait", &[]).await;
+    let e = bounded_failure(&again).await;
     let s2 = get(&e, "settlement");
     assert_eq!(s(&get(&s2, "txHash")), tx);
     assert_eq!(get(&s2, "sentHere").as_bool(), Some(false));
@@ -713,7 +715,7 @@ pub async fn no_claims_refund_and_reattach() {
     let bad = fails(&other, "execution", &[]).await;
     let _ = bad;
     let never = m(&other, "execution", &["market:999".into()]);
-    assert_eq!(code(&fails(&never, "wait", &[]).await), "NOT_FOUND");
+    assert_eq!(code(&bounded_failure(&never).await), "NOT_FOUND");
     sleep(0.0).await;
 }
 
@@ -820,11 +822,11 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         })
         .collect();
     for (i, p) in ran.into_iter().enumerate() {
-        wait(p)
+        wait(with_timeout(&p, 60_000.0, "a test node").into())
             .await
             .unwrap_or_else(|e| panic!("node {i}: {}", describe(&e)));
     }
-    let result = ok(&exec, "wait", &[]).await;
+    let result = settled(&exec, &events).await;
     assert_eq!(
         s(&get(&result, "status")),
         "completed",
@@ -878,7 +880,7 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
     let market_info = get(&result, "market");
     assert_eq!(s(&get(&market_info, "inputCid")), cid);
     // Settled once: the re-attached client reads the same settlement.
-    let r2 = ok(&again, "wait", &[]).await;
+    let r2 = settled(&again, &events).await;
     let s2 = get(&r2, "settlement");
     assert_eq!(s(&get(&s2, "txHash")), s(&get(&settlement, "txHash")));
     let sent: Vec<bool> = [&settlement, &s2]
@@ -1129,5 +1131,17 @@ async fn settled(exec: &JsValue, events: &JsValue) -> JsValue {
                 .unwrap_or_default()
             )
         ),
+    }
+}
+
+/// `exec.wait()`, which must reject within a minute; the error.
+async fn bounded_failure(exec: &JsValue) -> JsValue {
+    let p = m(exec, "wait", &[]);
+    match wait(with_timeout(&p, 60_000.0, "wait()").into()).await {
+        Ok(v) => panic!("wait() resolved with {} but should fail", describe(&v)),
+        Err(e) => {
+            assert!(!describe(&e).contains("no answer in"), "{}", describe(&e));
+            e
+        }
     }
 }
