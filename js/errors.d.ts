@@ -87,5 +87,16 @@ export declare class IpfsError extends SandrunError {
 }
 /** Content did not match its CID. */
 export declare class CidMismatchError extends IpfsError {}
+/** A paid job would exceed the client's spend caps (`config.limits`); nothing was sent. */
+export declare class SpendLimitError extends SandrunError {
+  /** Which cap: `maxPerJob` or `maxTotal`. */
+  readonly limit?: 'maxPerJob' | 'maxTotal';
+}
+/** The same job is already posted and not settled; nothing was paid. */
+export declare class DuplicateJobError extends SandrunError {
+  /** The market job already posted (`market:<id>` re-attaches to it). */
+  readonly existingJobId?: bigint;
+  readonly inputCid?: string;
+}
 /** Builds the error instance for a code (used by the wasm; exported for tests and tooling). */
 export declare function makeError(code: string, message: string, details?: Record<string, unknown>): SandrunError;

@@ -58,6 +58,10 @@ export class ReplacedError extends ChainError {}
 export class IpfsError extends SandrunError {}
 /** Content did not match its CID. */
 export class CidMismatchError extends IpfsError {}
+/** A paid job would exceed the client's spend caps (`config.limits`); nothing was sent. */
+export class SpendLimitError extends SandrunError {}
+/** The same job is already posted and not settled (`existingJobId`); nothing was paid. */
+export class DuplicateJobError extends SandrunError {}
 
 const byCode = {
   VALIDATION: ValidationError,
@@ -81,6 +85,8 @@ const byCode = {
   REPLACED: ReplacedError,
   IPFS: IpfsError,
   CID_MISMATCH: CidMismatchError,
+  SPEND_LIMIT: SpendLimitError,
+  DUPLICATE_JOB: DuplicateJobError,
 };
 
 // Each class's `name`, written out: `new.target.name` would be whatever a minifier renamed the
@@ -89,6 +95,7 @@ const named = {
   SandrunError, ValidationError, NetworkError, TimeoutError, HttpError, RateLimitError, NotFoundError,
   VerificationError, ConsensusError, CancelledError, ProtocolError, UnsupportedError, CircuitOpenError, PluginError,
   ChainError, RevertError, UserRejectedError, WrongChainError, InsufficientFundsError, ReplacedError, IpfsError, CidMismatchError,
+  SpendLimitError, DuplicateJobError,
 };
 for (const [name, Class] of Object.entries(named)) {
   Object.defineProperty(Class.prototype, 'name', { value: name, writable: true, configurable: true });

@@ -38,6 +38,7 @@ common::pool::all_pool_scenarios!(crate::install);
 common::scale::all_scale_scenarios!(crate::install);
 common::chain::all_chain_scenarios!(crate::install);
 common::ipfs::all_ipfs_scenarios!(crate::install);
+common::market::all_market_scenarios!(crate::install);
 #[path = "common/market_node.rs"]
 mod market_node;
 market_node::all_market_node_scenarios!(crate::install);

@@ -49,6 +49,10 @@ pub struct Packaged<'a> {
     pub job_hash: String,
     /// The multipart upload (`files` + `manifest`).
     pub body: Body,
+    /// Its two parts on their own (the market puts them on IPFS): the gzip'd tar and the
+    /// manifest's JSON.
+    pub archive: Rc<[u8]>,
+    pub manifest: Rc<str>,
     /// The job's other extensions (a pool reads the consensus attached beside it).
     pub extensions: &'a [Rc<dyn JobExtension>],
 }

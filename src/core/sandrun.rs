@@ -9,13 +9,38 @@ use super::boundary::reader::FromJs;
 use super::builder::JobBuilder;
 use super::client::Client;
 use super::config::SandrunConfig;
-use super::execution::{JobExecution, WorkerExecution};
+use super::execution::{Execution, JobExecution, WorkerExecution};
 use super::extension::Extensions;
 use super::transport::CallOpts;
 use js_sys::Promise;
 use sandrun_protocol::map::SortedMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+/// Makes the execution of a layer's job from its id (without waiting: the call is synchronous).
+pub type Attach = fn(&Rc<Client>, &str) -> Result<Rc<dyn Execution>>;
+
+/// How a layer above the core re-attaches to its own jobs by id (the market's `market:<id>`):
+/// ids starting with `prefix` go to `attach` instead of a worker.
+#[derive(Clone, Copy)]
+pub struct Attacher {
+    pub prefix: &'static str,
+    pub attach: Attach,
+}
+
+thread_local! {
+    static ATTACHERS: std::cell::RefCell<Vec<Attacher>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Registers a layer's job ids (once per prefix; `src/entries/` calls it at set-up).
+pub fn add_attacher(a: Attacher) {
+    ATTACHERS.with(|all| {
+        let mut all = all.borrow_mut();
+        if !all.iter().any(|x| x.prefix == a.prefix) {
+            all.push(a);
+        }
+    });
+}
 
 #[wasm_bindgen]
 pub struct Sandrun {
@@ -129,8 +154,20 @@ impl Sandrun {
     }
 
     /// Re-attaches to a job by id (after a page reload, say). Its job hash is not known locally,
-    /// so `verify()` checks the signature and outputs but cannot compare the hash.
+    /// so `verify()` checks the signature and outputs but cannot compare the hash. A layer's own
+    /// ids (`market:<jobId>` for a paid market job) go to that layer.
     pub fn execution(&self, id: String) -> std::result::Result<JobExecution, JsValue> {
+        let layer = ATTACHERS.with(|all| {
+            all.borrow()
+                .iter()
+                .find(|a| id.starts_with(a.prefix))
+                .copied()
+        });
+        if let Some(a) = layer {
+            return (a.attach)(&self.client, &id)
+                .map(JobExecution::new)
+                .map_err(|e| e.op("execution").into_js());
+        }
         if !actions::is_job_id(&id) {
             return Err(SdkError::field("id", format!("\"{id}\" is not a job id")).into_js());
         }

@@ -45,12 +45,15 @@ pub async fn submit(
         );
     }
     let body = Body::new(&multipart.content_type, multipart.body);
+    let (archive, manifest): (Rc<[u8]>, Rc<str>) = (Rc::from(archive), Rc::from(pkg.manifest_json));
     for e in extensions {
         let job = Packaged {
             client: client.clone(),
             draft: &draft,
             job_hash: job_hash.clone(),
             body: body.clone(),
+            archive: archive.clone(),
+            manifest: manifest.clone(),
             extensions,
         };
         if let Some(sent) = e.dispatch(job) {

@@ -28,5 +28,7 @@ pub fn set_platform(
     crate::market::chain::register();
     #[cfg(feature = "ipfs")]
     crate::market::ipfs::register();
+    #[cfg(feature = "market")]
+    crate::market::coordination::register();
     Ok(())
 }

@@ -5,6 +5,8 @@
 #[cfg(feature = "chain")]
 pub mod chain;
 #[cfg(feature = "market")]
+pub mod coordination;
+#[cfg(feature = "market")]
 pub mod format;
 #[cfg(feature = "ipfs")]
 pub mod ipfs;

@@ -20,6 +20,7 @@ use wasm_bindgen_futures::JsFuture;
 
 pub mod chain;
 pub mod ipfs;
+pub mod market;
 pub mod plugins;
 pub mod pool;
 pub mod scale;

@@ -60,3 +60,14 @@ export async function ipfsMisuse(ipfs: Ipfs): Promise<void> {
   await ipfs.pins({ status: ['done'] }); // ERROR: not a pin status
   void [text, bytes, cid];
 }
+
+export async function marketMisuse(sandrun: FullSandrun): Promise<void> {
+  await FullSandrun.create({ market: 42 }); // ERROR: the market is an address string
+  await FullSandrun.create({ limits: { maxPerJob: 0.1 } }); // ERROR: caps are bigint or a string with a unit
+  sandrun.job().payment(0.01); // ERROR: amounts are bigint or a string with a unit, never a float
+  sandrun.job().deadline('soon'); // ERROR: seconds or a Date
+  const exec = await sandrun.job().payment('0.01 ether').submit();
+  exec.on('done', () => {}); // ERROR: the only event is progress
+  const total: number = (await sandrun.job().payment(1n).estimate()).total; // ERROR: amounts are bigint
+  void total;
+}

@@ -249,3 +249,49 @@ export async function ipfs(file: Blob, stream: ReadableStream<Uint8Array>): Prom
   }
   void [v0, tree, bytes, body, part, file0, names, stat.type, stat.cumulativeSize, pinned[0]?.kind, first?.pin.cid, removed, up, paths];
 }
+
+// The paid market job (issue 11): `.payment()` on a client with `market`, estimate, progress,
+// settlement, re-attaching by `market:<id>`, market health and the new error classes.
+import { SpendLimitError, DuplicateJobError } from '@sandrun/sdk/full';
+import type { MarketEstimate, MarketHealth, MarketProgress, MarketSettlement } from '@sandrun/sdk/full';
+
+export async function paidJob(): Promise<void> {
+  const sandrun = await FullSandrun.create({
+    chain: { rpcUrl: 'http://127.0.0.1:8545', privateKey: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' },
+    ipfs: { api: 'http://127.0.0.1:5001' },
+    market: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+    limits: { maxPerJob: '0.1 ether', maxTotal: parseEther('1') },
+  });
+  const job = sandrun.job().code('print(1)')
+    .payment('0.03 ether', { allowDuplicate: false })
+    .maxPrice(parseEther('0.01'))
+    .deadline(new Date(Date.now() + 600_000))
+    .deadline(600)
+    .consensus('2-of-3');
+  const estimate: MarketEstimate = await job.estimate();
+  const total: bigint = estimate.total;
+  const allowed: boolean = estimate.allowed;
+  const exec = await job.submit();
+  exec.on('progress', (e: MarketProgress) => {
+    if (e.stage === 'escrow') void (e.txHash satisfies string);
+    if (e.stage === 'claims') void (e.claimed satisfies number);
+  });
+  for await (const e of exec.progress()) {
+    if (e.stage === 'done') void e.outcome;
+  }
+  try {
+    const result = await exec.wait();
+    const settlement: MarketSettlement | undefined = result.settlement;
+    const consensus: ConsensusReport | undefined = result.consensus;
+    const paid: bigint | undefined = settlement?.paid;
+    const cid: string | undefined = result.market?.inputCid;
+    void [paid, cid, consensus?.reached];
+  } catch (e) {
+    if (e instanceof SpendLimitError) void e.limit;
+    if (e instanceof DuplicateJobError) void (e.existingJobId satisfies bigint | undefined);
+  }
+  const again = sandrun.execution(`market:${1n}`);
+  const health: MarketHealth = await sandrun.marketHealth();
+  const up: 'up' | 'degraded' | 'down' = health.chain.status;
+  void [total, allowed, again.id, up, health.workers[0]?.endpoint];
+}

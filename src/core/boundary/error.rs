@@ -83,6 +83,11 @@ codes! {
     /// Content did not match its CID (a node's CID differs from the local one, a block's hash
     /// from the CID it was asked for).
     CidMismatch = "CID_MISMATCH", "CidMismatchError" extends "IpfsError", retryable: false;
+    /// A paid job would exceed the client's spend caps (`config.limits`); nothing was sent.
+    SpendLimit = "SPEND_LIMIT", "SpendLimitError" extends "SandrunError", retryable: false;
+    /// The same job is already posted and not settled (`existingJobId` names it); nothing was
+    /// paid. `{ allowDuplicate: true }` posts it again on purpose.
+    DuplicateJob = "DUPLICATE_JOB", "DuplicateJobError" extends "SandrunError", retryable: false;
 }
 
 /// One problem with one input field.

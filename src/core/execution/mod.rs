@@ -46,6 +46,11 @@ pub trait Execution {
     fn verify(&self, opts: VerifyOptions) -> Fut<'_, Result<VerificationReport>>;
     /// The worker run whose logs `logs()` follows (a pool job's is known once it is placed).
     fn log_source(self: Rc<Self>) -> Fut<'static, Result<Rc<WorkerExecution>>>;
+    /// The execution as its own type, for the layer that made it to add methods to
+    /// `JobExecution` (the market's `on('progress')`); `None` for the core's.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// `logs()` is the package's JS (`js/api.js`): async iteration over `logStream()`.
@@ -70,6 +75,11 @@ pub struct JobExecution {
 impl JobExecution {
     pub fn new(inner: Rc<dyn Execution>) -> JobExecution {
         JobExecution { inner }
+    }
+
+    /// What is behind the handle (see `Execution::as_any`).
+    pub fn execution(&self) -> &Rc<dyn Execution> {
+        &self.inner
     }
 }
 

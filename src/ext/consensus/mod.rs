@@ -31,8 +31,9 @@ impl JobExtension for Consensus {
     }
 
     fn problems(&self, _draft: &JobDraft, all: &[Rc<dyn JobExtension>]) -> Vec<FieldProblem> {
-        // Consensus runs the job on several workers: something must place it on them (a pool).
-        if all.iter().any(|e| e.kind() == "pool") {
+        // Consensus runs the job on several workers: something must place it on them (a pool,
+        // or the market's nodes for a paid job).
+        if all.iter().any(|e| matches!(e.kind(), "pool" | "market")) {
             Vec::new()
         } else {
             vec![FieldProblem::new(

@@ -1,0 +1,1147 @@
+//! Paid market job scenarios (issue 11, the submitter's side: src/market/coordination), in Node
+//! and headless Chromium, against the anvil of scripts/test-wasm.d/20-chain.sh and the Kubo of
+//! 30-ipfs.sh. Each scenario signs with a fresh funded key (or the EIP-1193 test wallet) and
+//! deploys a market of its own, so no node is registered there and no job is claimed: what they
+//! check is everything a submitter does before and around the nodes — the checks before
+//! sending, IPFS before payment, the escrow, the no-double-pay check, the refund after the
+//! deadline, progress and re-attaching.
+#![allow(dead_code)]
+
+use super::{describe, fails, get, is_node, m, now, obj, ok, report, sleep};
+use js_sys::{Array, BigInt, Promise};
+use sandrun_sdk::Sandrun;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+macro_rules! market_scenarios {
+    ($install:path; $($name:ident),* $(,)?) => {
+        mod market {
+            $(
+                #[wasm_bindgen_test::wasm_bindgen_test]
+                async fn $name() {
+                    $install();
+                    crate::common::market::$name().await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use market_scenarios;
+
+macro_rules! all_market_scenarios {
+    ($install:path) => {
+        crate::common::market::market_scenarios!($install;
+            checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
+            wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
+            two_of_three_faulty_slashed_settled_once, stack_two_of_three_by_the_agents,
+            stack_restarted_submitter_settles_once);
+    };
+}
+pub(crate) use all_market_scenarios;
+
+#[wasm_bindgen(module = "/tests/support/wallet.js")]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn rpc(url: &str, method: &str, params: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = randomKey)]
+    fn random_key() -> String;
+    #[wasm_bindgen(js_name = createWallet)]
+    fn create_wallet(url: &str, chain_id: f64) -> JsValue;
+    fn collector() -> JsValue;
+}
+
+// A market node as the test plays it (the node agent is the node side's, src/ext/operator): it
+// claims the job, reads the job directory from IPFS, runs it on its worker over plain HTTP,
+// puts the result directory on IPFS (status.json exactly as the worker wrote it, outputs/<path>)
+// and submits resultHash = sha256(result_key) with the worker's signature. `tamper` changes one
+// output byte after the worker signed it and reports the hash of the changed bytes, as the
+// stack's faulty agent does: the submitter must find that its outputs do not match.
+#[wasm_bindgen(inline_js = r#"
+const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+const sha = async (bytes) => hex(await crypto.subtle.digest('SHA-256', bytes));
+export async function runNode(market, ipfs, jobId, inputCid, worker, tamper) {
+  await market.claim(jobId);
+  const job = await ipfs.getDirectory(inputCid);
+  const form = new FormData();
+  form.append('files', new Blob([job.files['job.tar.gz']]), 'job.tar.gz');
+  form.append('manifest', new TextDecoder().decode(job.files['manifest.json']));
+  const sent = await (await fetch(`${worker}/submit`, { method: 'POST', body: form })).json();
+  let text, status;
+  for (;;) {
+    text = await (await fetch(`${worker}/status/${sent.job_id}`)).text();
+    status = JSON.parse(text);
+    if (status.status === 'completed' || status.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const tree = { 'status.json': text };
+  const outputs = {};
+  for (const path of Object.keys(status.output_files).sort()) {
+    const bytes = new Uint8Array(await (await fetch(`${worker}/download/${sent.job_id}/${path}`)).arrayBuffer());
+    if (tamper) bytes[0] ^= 1;
+    tree[`outputs/${path}`] = bytes;
+    outputs[path] = tamper ? await sha(bytes) : status.output_files[path].sha256;
+  }
+  let key = `${status.job_hash}|${status.execution_metadata.exit_code}|`;
+  for (const path of Object.keys(outputs).sort()) key += `${path}:${outputs[path]}|`;
+  const resultHash = `0x${await sha(new TextEncoder().encode(key))}`;
+  const added = await ipfs.addDirectory(tree, { cidVersion: 1 });
+  await market.submitResult(jobId, { resultHash, outputCid: added.cid, signature: status.worker_metadata.signature });
+  return resultHash;
+}
+export function withTimeout(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+export async function workerId(worker) {
+  return (await (await fetch(`${worker}/health`)).json()).worker_id;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = runNode)]
+    fn run_node(
+        market: &JsValue,
+        ipfs: &JsValue,
+        job_id: &JsValue,
+        input_cid: &str,
+        worker: &str,
+        tamper: bool,
+    ) -> Promise;
+    #[wasm_bindgen(js_name = workerId)]
+    fn worker_id(worker: &str) -> Promise;
+    #[wasm_bindgen(js_name = withTimeout)]
+    fn with_timeout(promise: &JsValue, ms: f64, what: &str) -> Promise;
+}
+
+fn pool_workers() -> Vec<&'static str> {
+    option_env!("SANDRUN_TEST_POOL_WORKERS")
+        .unwrap_or("http://127.0.0.1:18450,http://127.0.0.1:18451,http://127.0.0.1:18452")
+        .split(',')
+        .collect()
+}
+
+#[wasm_bindgen(module = "/js/errors.js")]
+extern "C" {
+    type SpendLimitError;
+    type DuplicateJobError;
+    type UserRejectedError;
+    type IpfsError;
+    type ConsensusError;
+    type ValidationError;
+}
+
+fn rpc_url() -> &'static str {
+    option_env!("SANDRUN_TEST_RPC").unwrap_or("http://127.0.0.1:18463")
+}
+fn chain_id() -> f64 {
+    option_env!("SANDRUN_TEST_CHAIN_ID")
+        .unwrap_or("31337")
+        .parse()
+        .unwrap()
+}
+fn ipfs_api() -> &'static str {
+    option_env!("SANDRUN_TEST_IPFS_API").unwrap_or("http://127.0.0.1:18473")
+}
+fn ipfs_down() -> &'static str {
+    option_env!("SANDRUN_TEST_IPFS_DOWN").unwrap_or("http://127.0.0.1:18481")
+}
+/// 1,000 ether.
+const FUNDS: &str = "0x3635c9adc5dea00000";
+const CENT: u64 = 10_000_000_000_000_000; // 0.01 ether
+
+async fn anvil(method: &str, params: &[JsValue]) -> JsValue {
+    anvil_at(rpc_url(), method, params).await
+}
+
+async fn anvil_at(url: &str, method: &str, params: &[JsValue]) -> JsValue {
+    let p: Array = params.iter().collect();
+    rpc(url, method, p.into())
+        .await
+        .unwrap_or_else(|e| panic!("{method}: {}", describe(&e)))
+}
+
+/// The local market stack of scripts/test-wasm.d/40-market.sh (41-market-submit.sh exports
+/// these): its anvil, market, Kubo API and faulty agent. None when it did not start.
+struct Stack {
+    rpc: &'static str,
+    market: &'static str,
+    ipfs: &'static str,
+    faulty: &'static str,
+}
+
+fn stack() -> Option<Stack> {
+    Some(Stack {
+        rpc: option_env!("SANDRUN_TEST_STACK_RPC")?,
+        market: option_env!("SANDRUN_TEST_STACK_MARKET")?,
+        ipfs: option_env!("SANDRUN_TEST_STACK_IPFS")?,
+        faulty: option_env!("SANDRUN_TEST_STACK_FAULTY")?,
+    })
+}
+
+fn hex_u128(v: &JsValue) -> u128 {
+    u128::from_str_radix(v.as_string().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+async fn nonce_of(address: &str) -> u128 {
+    hex_u128(
+        &anvil(
+            "eth_getTransactionCount",
+            &[address.into(), "latest".into()],
+        )
+        .await,
+    )
+}
+
+async fn balance_of(address: &str) -> u128 {
+    hex_u128(&anvil("eth_getBalance", &[address.into(), "latest".into()]).await)
+}
+
+fn big(v: &JsValue) -> u128 {
+    assert!(v.is_bigint(), "expected a bigint, got {}", describe(v));
+    BigInt::from(v.clone())
+        .to_string(10)
+        .unwrap()
+        .as_string()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn s(v: &JsValue) -> String {
+    v.as_string()
+        .unwrap_or_else(|| panic!("expected a string, got {}", describe(v)))
+}
+
+fn code(e: &JsValue) -> String {
+    get(e, "code")
+        .as_string()
+        .unwrap_or_else(|| format!("(no code: {})", describe(e)))
+}
+
+async fn wait(p: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(p)).await
+}
+
+async fn create(config: JsValue) -> JsValue {
+    wait(Sandrun::create(Some(config)).into())
+        .await
+        .unwrap_or_else(|e| panic!("Sandrun.create: {}", describe(&e)))
+}
+
+/// A market of its own, deployed from a fresh funded key; its address.
+async fn fresh_market() -> String {
+    let (deployer, _) = key_client(None, &[]).await;
+    s(&ok(&deployer, "deployMarket", &[]).await)
+}
+
+/// A client signing with a fresh key funded with 1,000 ether, on `market` (and IPFS at `api`);
+/// and the key's address.
+async fn key_client(market: Option<&str>, extra: &[(&str, JsValue)]) -> (JsValue, String) {
+    key_client_on(rpc_url(), ipfs_api(), market, extra).await
+}
+
+async fn key_client_on(
+    rpc_url: &str,
+    ipfs_api: &str,
+    market: Option<&str>,
+    extra: &[(&str, JsValue)],
+) -> (JsValue, String) {
+    let key = random_key();
+    let chain = obj(&[
+        ("rpcUrl", rpc_url.into()),
+        ("privateKey", key.as_str().into()),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let mut pairs = vec![("chain", chain), ("ipfs", obj(&[("api", ipfs_api.into())]))];
+    if let Some(a) = market {
+        pairs.push(("market", a.into()));
+    }
+    pairs.extend(extra.iter().cloned());
+    let sandrun = create(obj(&pairs)).await;
+    // The key's address, from a market view of the client (no transaction).
+    let any = match market {
+        Some(a) => a.to_string(),
+        None => option_env!("SANDRUN_TEST_MARKET")
+            .unwrap_or("0x5FbDB2315678afecb367f032d93F642f64180aa3")
+            .to_string(),
+    };
+    let mk = ok(&sandrun, "market", &[any.as_str().into()]).await;
+    let address = s(&ok(&mk, "account", &[]).await);
+    anvil_at(
+        rpc_url,
+        "anvil_setBalance",
+        &[address.as_str().into(), FUNDS.into()],
+    )
+    .await;
+    (sandrun, address)
+}
+
+/// A client over the EIP-1193 test wallet on `rpc_url`, sending from the node's unlocked
+/// account `index`; the wallet (for its `controls`) and the account.
+async fn wallet_client_on(
+    rpc_url: &str,
+    ipfs_api: &str,
+    market: &str,
+    index: u32,
+) -> (JsValue, JsValue, String) {
+    let wallet = create_wallet(rpc_url, chain_id());
+    let account = s(&Array::from(&anvil_at(rpc_url, "eth_accounts", &[]).await).get(index));
+    let chain = obj(&[
+        ("provider", get(&wallet, "provider")),
+        ("account", account.as_str().into()),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let c = create(obj(&[
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api.into())])),
+        ("market", market.into()),
+    ]))
+    .await;
+    (c, wallet, account)
+}
+
+/// A job no other scenario (or run) has posted: its code carries a random tag.
+fn job(sandrun: &JsValue, label: &str) -> JsValue {
+    let tag = random_key();
+    let b = m(sandrun, "job", &[]);
+    m(
+        &b,
+        "code",
+        &[format!("print('market {label} {tag}')\n").into()],
+    )
+}
+
+async fn job_count(sandrun: &JsValue, market: &str) -> u128 {
+    let mk = ok(sandrun, "market", &[market.into()]).await;
+    big(&ok(&mk, "jobCount", &[]).await)
+}
+
+fn stages(events: &JsValue) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in Array::from(events).iter() {
+        let st = s(&get(&e, "stage"));
+        if out.last() != Some(&st) {
+            out.push(st);
+        }
+    }
+    out
+}
+
+/// Every check that needs no network refuses the job with a typed error before anything is
+/// sent (the key's nonce does not move): a payment that does not divide among n nodes, a
+/// quorum without a majority, a deadline in the past, maxPrice below the price per node, a
+/// pool beside the payment, a client without a market; and what `estimate()` says of a market
+/// without nodes.
+pub async fn checks_before_sending() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let nonce = nonce_of(&address).await;
+    let cases: Vec<(&str, JsValue, &str)> = vec![
+        (
+            "payment not divisible by n",
+            m(
+                &m(
+                    &job(&sandrun, "a"),
+                    "payment",
+                    &[BigInt::from(10u64).into()],
+                ),
+                "consensus",
+                &["2-of-3".into()],
+            ),
+            "payment",
+        ),
+        (
+            "k not more than half of n",
+            m(
+                &m(&job(&sandrun, "b"), "payment", &["0.04 ether".into()]),
+                "consensus",
+                &["2-of-4".into()],
+            ),
+            "consensus",
+        ),
+        (
+            "deadline in the past",
+            m(
+                &m(&job(&sandrun, "c"), "payment", &["0.01 ether".into()]),
+                "deadline",
+                &[js_sys::Date::new(&JsValue::from(now() - 60_000.0)).into()],
+            ),
+            "deadline",
+        ),
+        (
+            "maxPrice below the price per node",
+            m(
+                &m(&job(&sandrun, "d"), "payment", &["0.02 ether".into()]),
+                "maxPrice",
+                &["0.01 ether".into()],
+            ),
+            "maxPrice",
+        ),
+        (
+            "zero payment",
+            m(&job(&sandrun, "e"), "payment", &["0 ether".into()]),
+            "payment",
+        ),
+        (
+            "not an amount",
+            m(&job(&sandrun, "f"), "payment", &[JsValue::from(0.5)]),
+            "payment",
+        ),
+    ];
+    for (what, b, field) in cases {
+        let report = m(&b, "validate", &[]);
+        assert_eq!(get(&report, "ok").as_bool(), Some(false), "{what}");
+        let e = fails(&b, "submit", &[]).await;
+        assert_eq!(code(&e), "VALIDATION", "{what}: {}", describe(&e));
+        assert!(e.is_instance_of::<ValidationError>(), "{what}");
+        let fields: Vec<String> = Array::from(&get(&e, "errors"))
+            .iter()
+            .map(|p| s(&get(&p, "field")))
+            .collect();
+        assert!(fields.iter().any(|f| f == field), "{what}: {fields:?}");
+    }
+    // A client without `market`: refused by submit, naming the config key.
+    let (plain, plain_addr) = key_client(None, &[]).await;
+    let e = fails(
+        &m(&job(&plain, "g"), "payment", &["0.01 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "VALIDATION", "{}", describe(&e));
+    assert!(describe(&e).contains("config.market"), "{}", describe(&e));
+    assert_eq!(nonce_of(&address).await, nonce, "nothing was sent");
+    assert_eq!(nonce_of(&plain_addr).await, 0);
+    // Bad config is refused at create.
+    let bad = wait(Sandrun::create(Some(obj(&[("market", "0x12".into())]))).into()).await;
+    assert_eq!(code(&bad.unwrap_err()), "VALIDATION");
+    let bad =
+        wait(Sandrun::create(Some(obj(&[("limits", obj(&[("maxPerJob", 1.5.into())]))]))).into())
+            .await;
+    assert_eq!(code(&bad.unwrap_err()), "VALIDATION");
+    // The estimate of a 2-of-3 job on a market without nodes: not allowed, and why.
+    let b = m(
+        &m(&job(&sandrun, "h"), "payment", &["0.03 ether".into()]),
+        "consensus",
+        &["2-of-3".into()],
+    );
+    let est = ok(&b, "estimate", &[]).await;
+    assert_eq!(big(&get(&est, "payment")), 3 * CENT as u128);
+    assert_eq!(big(&get(&est, "pricePerNode")), CENT as u128);
+    assert_eq!(Array::from(&get(&est, "nodes")).length(), 0);
+    assert_eq!(get(&est, "allowed").as_bool(), Some(false));
+    let reasons = describe(&get(&est, "reasons"));
+    assert!(reasons.contains("the job needs 3"), "{reasons}");
+    let gas = get(&est, "gas");
+    let post_gas = big(&get(&gas, "postJob"));
+    assert!(
+        (60_000..200_000).contains(&post_gas),
+        "postJob gas {post_gas}"
+    );
+    assert!(big(&get(&gas, "cost")) > 0);
+    assert_eq!(
+        big(&get(&est, "total")),
+        3 * CENT as u128 + big(&get(&gas, "cost"))
+    );
+    assert_eq!(nonce_of(&address).await, nonce, "estimate sends nothing");
+}
+
+/// `limits.maxPerJob` and `limits.maxTotal` refuse a job with a `SpendLimitError` before
+/// anything is sent: no transaction (the nonce does not move), nothing added to IPFS's market.
+pub async fn spend_cap_refused_before_sending() {
+    let market = fresh_market().await;
+    let limits = obj(&[
+        ("maxPerJob", "0.02 ether".into()),
+        ("maxTotal", "0.03 ether".into()),
+    ]);
+    let (sandrun, address) = key_client(Some(&market), &[("limits", limits)]).await;
+    let nonce = nonce_of(&address).await;
+    let e = fails(
+        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
+    assert!(e.is_instance_of::<SpendLimitError>());
+    assert_eq!(s(&get(&e, "limit")), "maxPerJob");
+    assert_eq!(nonce_of(&address).await, nonce, "no transaction was sent");
+    // The estimate says so too.
+    let est = ok(
+        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
+        "estimate",
+        &[],
+    )
+    .await;
+    assert_eq!(get(&est, "allowed").as_bool(), Some(false));
+    assert!(describe(&get(&est, "reasons")).contains("maxPerJob"));
+    // Within the per-job cap: posted (0.02), then a second 0.02 passes maxTotal (0.03).
+    let first = m(
+        &m(&job(&sandrun, "cap1"), "payment", &["0.02 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let exec = ok(&first, "submit", &[]).await;
+    assert_eq!(nonce_of(&address).await, nonce + 1, "one postJob");
+    let e = fails(
+        &m(&job(&sandrun, "cap2"), "payment", &["0.02 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
+    assert_eq!(s(&get(&e, "limit")), "maxTotal");
+    assert_eq!(nonce_of(&address).await, nonce + 1, "nothing more was sent");
+    // Clean up: the unclaimed job is cancelled (escrow credited back).
+    let c = ok(&exec, "cancel", &[]).await;
+    assert_eq!(
+        get(&c, "stoppedOnServer").as_bool(),
+        Some(true),
+        "{}",
+        describe(&c)
+    );
+}
+
+/// IPFS down at submit: an `IpfsError` at the `uploading` stage, before any payment — the
+/// balance, the nonce and the market's job count do not change.
+pub async fn ipfs_down_before_payment() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(
+        Some(&market),
+        &[(
+            "ipfs",
+            obj(&[("api", ipfs_down().into()), ("timeoutMs", 3000.into())]),
+        )],
+    )
+    .await;
+    let (balance, nonce, count) = (
+        balance_of(&address).await,
+        nonce_of(&address).await,
+        job_count(&sandrun, &market).await,
+    );
+    let e = fails(
+        &m(&job(&sandrun, "ipfs"), "payment", &["0.01 ether".into()]),
+        "submit",
+        &[],
+    )
+    .await;
+    assert!(e.is_instance_of::<IpfsError>(), "{}", describe(&e));
+    assert_eq!(s(&get(&e, "stage")), "uploading");
+    assert_eq!(balance_of(&address).await, balance, "nothing paid");
+    assert_eq!(nonce_of(&address).await, nonce, "nothing sent");
+    assert_eq!(job_count(&sandrun, &market).await, count, "nothing posted");
+}
+
+/// The wallet's user rejects the escrow (4001): a `UserRejectedError` at the `escrow` stage
+/// with the input CID kept for a retry; nothing posted. The retry then goes through.
+pub async fn wallet_rejects_the_escrow() {
+    let market = fresh_market().await;
+    let wallet = create_wallet(rpc_url(), chain_id());
+    let controls = get(&wallet, "controls");
+    let rejected = get(&controls, "reject");
+    m(&rejected, "add", &["eth_sendTransaction".into()]);
+    let chain = obj(&[
+        ("provider", get(&wallet, "provider")),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let sandrun = create(obj(&[
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api().into())])),
+        ("market", market.as_str().into()),
+    ]))
+    .await;
+    let count = job_count(&sandrun, &market).await;
+    let b = m(
+        &m(&job(&sandrun, "wallet"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let e = fails(&b, "submit", &[]).await;
+    assert!(e.is_instance_of::<UserRejectedError>(), "{}", describe(&e));
+    assert_eq!(s(&get(&e, "stage")), "escrow");
+    let cid = s(&get(&e, "inputCid"));
+    assert!(cid.starts_with("bafy"), "{cid}");
+    assert!(
+        describe(&e).contains("nothing was posted"),
+        "{}",
+        describe(&e)
+    );
+    assert_eq!(job_count(&sandrun, &market).await, count, "nothing posted");
+    // The user accepts the retry: the same inputs (same CID) are posted.
+    m(&rejected, "delete", &["eth_sendTransaction".into()]);
+    let exec = ok(&b, "submit", &[]).await;
+    assert_eq!(job_count(&sandrun, &market).await, count + 1);
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let logs = get(&events, "logs");
+    let uploaded = Array::from(&logs)
+        .iter()
+        .find_map(|e| get(&e, "cid").as_string())
+        .expect("an uploading event with the CID");
+    assert_eq!(uploaded, cid, "the same inputs, the same CID");
+    ok(&exec, "cancel", &[]).await;
+}
+
+/// A second `submit()` of the same built job is refused with a `DuplicateJobError` naming the
+/// job already posted (nothing paid); `{ allowDuplicate: true }` posts it again. `cancel()`
+/// of an unclaimed job credits the escrow back.
+pub async fn duplicate_refused_and_cancel() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let b = m(
+        &m(&job(&sandrun, "dup"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[600.into()],
+    );
+    let first = ok(&b, "submit", &[]).await;
+    let id = s(&get(&first, "id"));
+    assert!(id.starts_with("market:"), "{id}");
+    let nonce = nonce_of(&address).await;
+    let e = fails(&b, "submit", &[]).await;
+    assert_eq!(code(&e), "DUPLICATE_JOB", "{}", describe(&e));
+    assert!(e.is_instance_of::<DuplicateJobError>());
+    assert_eq!(format!("market:{}", big(&get(&e, "existingJobId"))), id);
+    assert_eq!(nonce_of(&address).await, nonce, "nothing paid");
+    let again = m(
+        &b,
+        "payment",
+        &["0.01 ether".into(), obj(&[("allowDuplicate", true.into())])],
+    );
+    let second = ok(&again, "submit", &[]).await;
+    assert_ne!(s(&get(&second, "id")), id);
+    assert_eq!(job_count(&sandrun, &market).await, 2);
+    let mk = ok(&sandrun, "market", &[market.as_str().into()]).await;
+    for exec in [&first, &second] {
+        let c = ok(exec, "cancel", &[]).await;
+        assert_eq!(
+            get(&c, "stoppedOnServer").as_bool(),
+            Some(true),
+            "{}",
+            describe(&c)
+        );
+    }
+    assert_eq!(
+        big(&ok(&mk, "balanceOf", &[address.as_str().into()]).await),
+        2 * CENT as u128
+    );
+    // Once cancelled, the same job may be posted again without allowDuplicate.
+    let third = ok(&b, "submit", &[]).await;
+    ok(&third, "cancel", &[]).await;
+}
+
+/// No node claims before the deadline: the job is refunded automatically (nobody has to
+/// wait()); `wait()` rejects with a `ConsensusError` whose `settlement` says refunded; the
+/// escrow is credited back. Progress goes packaging → uploading → escrow → claims → settling →
+/// done, through `on()` and the async iterator alike. A second client re-attaching with
+/// `market:<id>` sees the same settlement from the chain, without settling again.
+pub async fn no_claims_refund_and_reattach() {
+    let market = fresh_market().await;
+    let (sandrun, address) = key_client(Some(&market), &[]).await;
+    let started = now();
+    let b = m(
+        &m(&job(&sandrun, "refund"), "payment", &["0.01 ether".into()]),
+        "deadline",
+        &[3.into()],
+    );
+    let exec = ok(&b, "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let iter = m(&exec, "progress", &[]);
+    let e = bounded_failure(&exec).await;
+    assert_eq!(code(&e), "CONSENSUS", "{}", describe(&e));
+    assert!(e.is_instance_of::<ConsensusError>());
+    let settlement = get(&e, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "refunded",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "refunded")), CENT as u128);
+    assert_eq!(get(&settlement, "sentHere").as_bool(), Some(true));
+    let tx = s(&get(&settlement, "txHash"));
+    let mk = ok(&sandrun, "market", &[market.as_str().into()]).await;
+    assert_eq!(
+        big(&ok(&mk, "balanceOf", &[address.as_str().into()]).await),
+        CENT as u128
+    );
+    report(&format!(
+        "market refund: posted and refunded after a 3 s deadline in {:.1} s",
+        (now() - started) / 1000.0
+    ));
+    let seen = stages(&get(&events, "logs"));
+    assert_eq!(
+        seen,
+        [
+            "packaging",
+            "uploading",
+            "escrow",
+            "claims",
+            "settling",
+            "done"
+        ],
+        "{}",
+        describe(&get(&events, "logs"))
+    );
+    let mut iterated = Vec::new();
+    loop {
+        let step = wait(with_timeout(&m(&iter, "next", &[]), 30_000.0, "progress().next()").into())
+            .await
+            .unwrap();
+        if get(&step, "done").as_bool() == Some(true) {
+            break;
+        }
+        iterated.push(s(&get(&get(&step, "value"), "stage")));
+    }
+    assert_eq!(
+        iterated.len() as u32,
+        Array::from(&get(&events, "logs")).length()
+    );
+    assert_eq!(iterated.last().map(String::as_str), Some("done"));
+    // Re-attached elsewhere: the settlement is read from the chain, not sent again.
+    let (other, other_addr) = key_client(Some(&market), &[]).await;
+    let id = s(&get(&exec, "id"));
+    let again = m(&other, "execution", &[id.as_str().into()]);
+    let e = bounded_failure(&again).await;
+    let s2 = get(&e, "settlement");
+    assert_eq!(s(&get(&s2, "txHash")), tx);
+    assert_eq!(get(&s2, "sentHere").as_bool(), Some(false));
+    assert_eq!(
+        nonce_of(&other_addr).await,
+        0,
+        "the re-attached client sent nothing"
+    );
+    // Not a market id, or an id that was never posted.
+    let bad = fails(&other, "execution", &[]).await;
+    let _ = bad;
+    let never = m(&other, "execution", &["market:999".into()]);
+    assert_eq!(code(&bounded_failure(&never).await), "NOT_FOUND");
+    sleep(0.0).await;
+}
+
+/// The first event of `stage` among `events`, and the time it came (`at`, ms).
+fn first_at(events: &JsValue, stage: &str) -> Option<(JsValue, f64)> {
+    Array::from(events).iter().find_map(|e| {
+        (get(&e, "stage").as_string().as_deref() == Some(stage))
+            .then(|| (e.clone(), get(&e, "at").as_f64().unwrap()))
+    })
+}
+
+/// The whole paid 2-of-3 job on three registered nodes (two honest dev-node workers, one node
+/// that tampers with an output after its worker signed it): submit → IPFS → escrow → claims →
+/// the nodes' results → each verified (the tampered one is not) → finalize. `wait()` gives the
+/// result with `consensus` and `settlement` (two paid, the faulty node slashed, one share
+/// refunded); the output downloads from IPFS, checked. A second client re-attached with
+/// `market:<id>` while the job ran settles nothing more: exactly one `JobFinalized`, both see
+/// its transaction. Prints the time of each stage and the submitter's gas.
+pub async fn two_of_three_faulty_slashed_settled_once() {
+    let market = fresh_market().await;
+    let workers = pool_workers();
+    // Nodes 1 and 2 run on the honest workers a and b; node 3 on the third and tampers.
+    let plan = [(workers[0], false), (workers[1], false), (workers[2], true)];
+    let mut nodes = Vec::new();
+    for (worker, _) in plan.iter() {
+        let (c, addr) = key_client(Some(&market), &[]).await;
+        let mk = ok(&c, "market", &[market.as_str().into()]).await;
+        let key = s(&wait(worker_id(worker).into()).await.unwrap());
+        let reg = obj(&[
+            ("workerKey", key.into()),
+            ("endpoint", (*worker).into()),
+            ("price", "0.01 ether".into()),
+            ("bond", "0.1 ether".into()),
+        ]);
+        ok(&mk, "registerNode", &[reg]).await;
+        let ipfs = m(&c, "ipfs", &[]);
+        nodes.push((mk, ipfs, addr));
+    }
+    // The poster: a local key in Node; in Chromium the EIP-1193 test wallet (over anvil's
+    // account 9), so the escrow and the finalize go through a wallet's eth_sendTransaction.
+    let (poster, poster_addr) = if is_node() {
+        key_client(Some(&market), &[]).await
+    } else {
+        let (c, _, account) = wallet_client_on(rpc_url(), ipfs_api(), &market, 9).await;
+        (c, account)
+    };
+    let code = format!(
+        "open('out.txt', 'w').write('forty-two\\n')\nprint('{}')\n",
+        random_key()
+    );
+    let b = m(&m(&poster, "job", &[]), "code", &[code.into()]);
+    let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
+    let b = m(
+        &m(
+            &m(&b, "payment", &["0.03 ether".into()]),
+            "consensus",
+            &["2-of-3".into()],
+        ),
+        "deadline",
+        &[300.into()],
+    );
+    let est = ok(&b, "estimate", &[]).await;
+    assert_eq!(
+        Array::from(&get(&est, "nodes")).length(),
+        3,
+        "{}",
+        describe(&est)
+    );
+    assert_eq!(
+        get(&est, "allowed").as_bool(),
+        Some(true),
+        "{}",
+        describe(&est)
+    );
+    let balance_before = balance_of(&poster_addr).await;
+    // The events' `at` is Date.now(); so is this.
+    let started = js_sys::Date::now();
+    let exec = ok(&b, "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let logs = get(&events, "logs");
+    let (escrow, _) = first_at(&logs, "escrow").unwrap();
+    let cid = Array::from(&logs)
+        .iter()
+        .find_map(|e| get(&e, "cid").as_string())
+        .unwrap();
+    // The job as the chain has it (the escrow event's last report carries the id).
+    let job_id = Array::from(&logs)
+        .iter()
+        .filter_map(|e| Some(get(&e, "jobId")).filter(|v| v.is_bigint()))
+        .next()
+        .expect("the escrow event names the job id");
+    let _ = escrow;
+    // Another client re-attaches while the job runs (a restarted page would).
+    let (other, other_addr) = key_client(Some(&market), &[]).await;
+    let id = s(&get(&exec, "id"));
+    assert_eq!(id, format!("market:{}", big(&job_id)));
+    let again = m(&other, "execution", &[id.as_str().into()]);
+    let ran: Vec<JsValue> = nodes
+        .iter()
+        .zip(plan.iter())
+        .map(|((mk, ipfs, _), (worker, tamper))| {
+            run_node(mk, ipfs, &job_id, &cid, worker, *tamper).into()
+        })
+        .collect();
+    for (i, p) in ran.into_iter().enumerate() {
+        wait(with_timeout(&p, 60_000.0, "a test node").into())
+            .await
+            .unwrap_or_else(|e| panic!("node {i}: {}", describe(&e)));
+    }
+    let result = settled(&exec, &events).await;
+    assert_eq!(
+        s(&get(&result, "status")),
+        "completed",
+        "{}",
+        describe(&result)
+    );
+    let consensus = get(&result, "consensus");
+    assert_eq!(
+        get(&consensus, "reached").as_bool(),
+        Some(true),
+        "{}",
+        describe(&consensus)
+    );
+    assert_eq!(Array::from(&get(&consensus, "agreeing")).length(), 2);
+    let evidence = Array::from(&get(&consensus, "evidence"));
+    let faulty = evidence
+        .iter()
+        .find(|e| s(&get(e, "jobId")).eq_ignore_ascii_case(&nodes[2].2))
+        .expect("evidence of the faulty node");
+    assert_eq!(get(&faulty, "verified").as_bool(), Some(false));
+    assert!(
+        describe(&get(&faulty, "problems")).contains("out.txt"),
+        "{}",
+        describe(&faulty)
+    );
+    let settlement = get(&result, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "finalized",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
+    assert_eq!(
+        big(&get(&settlement, "slashed")),
+        CENT as u128,
+        "the claim bond"
+    );
+    assert_eq!(
+        big(&get(&settlement, "refunded")),
+        CENT as u128,
+        "the faulty node's share"
+    );
+    let slashed: Vec<String> = Array::from(&get(&settlement, "slashedNodes"))
+        .iter()
+        .map(|a| s(&a).to_lowercase())
+        .collect();
+    assert_eq!(slashed, [nodes[2].2.to_lowercase()]);
+    let out = ok(&exec, "download", &["out.txt".into()]).await;
+    assert_eq!(js_sys::Uint8Array::new(&out).to_vec(), b"forty-two\n");
+    let market_info = get(&result, "market");
+    assert_eq!(s(&get(&market_info, "inputCid")), cid);
+    // Settled once: the re-attached client reads the same settlement.
+    let r2 = settled(&again, &events).await;
+    let s2 = get(&r2, "settlement");
+    assert_eq!(s(&get(&s2, "txHash")), s(&get(&settlement, "txHash")));
+    let sent: Vec<bool> = [&settlement, &s2]
+        .iter()
+        .map(|x| get(x, "sentHere").as_bool().unwrap())
+        .collect();
+    let finalize_gas = big(&get(if sent[0] { &settlement } else { &s2 }, "gasUsed"));
+    assert_eq!(
+        sent.iter().filter(|x| **x).count(),
+        1,
+        "exactly one client sent the settlement: {sent:?}"
+    );
+    let finalized = sandrun_chain::events::topic0("JobFinalized")
+        .unwrap()
+        .to_string();
+    let id_topic = format!("0x{:064x}", big(&job_id));
+    let filter = obj(&[
+        ("address", market.as_str().into()),
+        ("fromBlock", "0x0".into()),
+        (
+            "topics",
+            Array::of2(&finalized.into(), &id_topic.into()).into(),
+        ),
+    ]);
+    let finals = anvil("eth_getLogs", &[filter]).await;
+    assert_eq!(Array::from(&finals).length(), 1, "one JobFinalized");
+    let _ = other_addr;
+    // Stages and figures.
+    let seen: Vec<String> = stages(&logs);
+    for st in [
+        "packaging",
+        "uploading",
+        "escrow",
+        "claims",
+        "running",
+        "verifying",
+        "settling",
+        "done",
+    ] {
+        assert!(seen.iter().any(|x| x == st), "stage {st} in {seen:?}");
+    }
+    // Stage times from the events' `at`: the first event of each stage, and the escrow's
+    // confirmation (its event with a job id); the last result verified.
+    let at = |st: &str| first_at(&logs, st).map(|(_, t)| t).unwrap();
+    let all = Array::from(&logs);
+    let when = |f: &dyn Fn(&JsValue) -> bool| -> f64 {
+        all.iter()
+            .filter(|e| f(e))
+            .map(|e| get(&e, "at").as_f64().unwrap())
+            .fold(0.0, f64::max)
+    };
+    let mined = when(&|e| get(e, "jobId").is_bigint());
+    let verified = when(&|e| get(e, "valid").as_bool().is_some());
+    let escrow_gas = all
+        .iter()
+        .find_map(|e| Some(get(&e, "gasUsed")).filter(|v| v.is_bigint()))
+        .map(|g| big(&g))
+        .unwrap();
+    report(&format!(
+        "market 2-of-3 by stage: packaging {:.0} ms, uploading (add, pin, duplicate check) {:.0} ms, escrow (sent to mined) {:.0} ms, nodes (claim, run, result) until the last verified {:.0} ms, settling {:.0} ms; submit() to done {:.0} ms. Submitter gas: postJob {escrow_gas}, finalize {finalize_gas}; the poster's balance went down {} wei",
+        at("packaging") - started,
+        at("escrow") - at("uploading"),
+        mined - at("escrow"),
+        verified - mined,
+        at("done") - at("settling"),
+        at("done") - started,
+        balance_before - balance_of(&poster_addr).await,
+    ));
+}
+
+/// A paid 2-of-3 job for the stack: writes out.txt, 0.03 ether, two minutes.
+fn stack_job(sandrun: &JsValue) -> JsValue {
+    let code = format!(
+        "open('out.txt', 'w').write('stack says hi\\n')\nprint('{}')\n",
+        random_key()
+    );
+    let b = m(&m(sandrun, "job", &[]), "code", &[code.into()]);
+    let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
+    let b = m(&b, "payment", &["0.03 ether".into()]);
+    m(
+        &m(&b, "consensus", &["2-of-3".into()]),
+        "deadline",
+        &[120.into()],
+    )
+}
+
+/// The JobFinalized logs of `job_id` on `market`.
+async fn finalized_logs(rpc_url: &str, market: &str, job_id: u128) -> u32 {
+    let topic = sandrun_chain::events::topic0("JobFinalized")
+        .unwrap()
+        .to_string();
+    let filter = obj(&[
+        ("address", market.into()),
+        ("fromBlock", "0x0".into()),
+        (
+            "topics",
+            Array::of2(&topic.into(), &format!("0x{job_id:064x}").into()).into(),
+        ),
+    ]);
+    Array::from(&anvil_at(rpc_url, "eth_getLogs", &[filter]).await).length()
+}
+
+/// The paid 2-of-3 job on the local market stack, run by its three node agents (the node side's
+/// `sandrun.node().market()`, the third faulty): verified, finalized, the faulty agent slashed,
+/// the output downloaded from IPFS. The poster signs with a local key in Node and through the
+/// EIP-1193 test wallet in Chromium. Prints the time from submit() to done.
+pub async fn stack_two_of_three_by_the_agents() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let (poster, _) = if is_node() {
+        key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await
+    } else {
+        let (c, _, a) = wallet_client_on(st.rpc, st.ipfs, st.market, 8).await;
+        (c, a)
+    };
+    let started = js_sys::Date::now();
+    let exec = ok(&stack_job(&poster), "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let result = settled(&exec, &events).await;
+    let elapsed = js_sys::Date::now() - started;
+    assert_eq!(
+        s(&get(&result, "status")),
+        "completed",
+        "{}",
+        describe(&result)
+    );
+    let settlement = get(&result, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "finalized",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
+    let slashed: Vec<String> = Array::from(&get(&settlement, "slashedNodes"))
+        .iter()
+        .map(|a| s(&a).to_lowercase())
+        .collect();
+    assert_eq!(
+        slashed,
+        [st.faulty.to_lowercase()],
+        "{}",
+        describe(&settlement)
+    );
+    let evidence = Array::from(&get(&get(&result, "consensus"), "evidence"));
+    let faulty = evidence
+        .iter()
+        .find(|e| s(&get(e, "jobId")).eq_ignore_ascii_case(st.faulty))
+        .expect("the faulty agent's evidence");
+    assert_eq!(
+        get(&faulty, "verified").as_bool(),
+        Some(false),
+        "{}",
+        describe(&faulty)
+    );
+    let out = ok(&exec, "download", &["out.txt".into()]).await;
+    assert_eq!(js_sys::Uint8Array::new(&out).to_vec(), b"stack says hi\n");
+    report(&format!(
+        "market stack 2-of-3 by the agents: submit() to settled {elapsed:.0} ms; finalize {} gas",
+        big(&get(&settlement, "gasUsed"))
+    ));
+}
+
+/// The submitting page or process "dies" mid-job (its wallet stops answering right after the
+/// escrow); another one re-attaches with `market:<id>` and settles the job; when the first
+/// comes back it finds the settlement on chain and sends nothing: one `JobFinalized`.
+pub async fn stack_restarted_submitter_settles_once() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let index = if is_node() { 6 } else { 7 };
+    let (first, wallet, account) = wallet_client_on(st.rpc, st.ipfs, st.market, index).await;
+    let exec = ok(&stack_job(&first), "submit", &[]).await;
+    let controls = get(&wallet, "controls");
+    js_sys::Reflect::set(&controls, &"down".into(), &true.into()).unwrap();
+    let nonce = nonce_of_at(st.rpc, &account).await;
+    let id = s(&get(&exec, "id"));
+    let job_id: u128 = id.trim_start_matches("market:").parse().unwrap();
+    let (second, _) = key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await;
+    let again = m(&second, "execution", &[id.as_str().into()]);
+    let events = collector();
+    m(&again, "on", &["progress".into(), get(&events, "handler")]);
+    let r2 = settled(&again, &events).await;
+    let s2 = get(&r2, "settlement");
+    assert_eq!(s(&get(&s2, "outcome")), "finalized", "{}", describe(&s2));
+    assert_eq!(get(&s2, "sentHere").as_bool(), Some(true));
+    assert_eq!(
+        nonce_of_at(st.rpc, &account).await,
+        nonce,
+        "the first sent nothing while down"
+    );
+    js_sys::Reflect::set(&controls, &"down".into(), &false.into()).unwrap();
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+    let r1 = settled(&exec, &events).await;
+    let s1 = get(&r1, "settlement");
+    assert_eq!(s(&get(&s1, "txHash")), s(&get(&s2, "txHash")));
+    assert_eq!(
+        get(&s1, "sentHere").as_bool(),
+        Some(false),
+        "{}",
+        describe(&s1)
+    );
+    assert_eq!(
+        nonce_of_at(st.rpc, &account).await,
+        nonce,
+        "nor after it came back"
+    );
+    assert_eq!(
+        finalized_logs(st.rpc, st.market, job_id).await,
+        1,
+        "one JobFinalized"
+    );
+}
+
+async fn nonce_of_at(url: &str, address: &str) -> u128 {
+    hex_u128(
+        &anvil_at(
+            url,
+            "eth_getTransactionCount",
+            &[address.into(), "latest".into()],
+        )
+        .await,
+    )
+}
+
+/// `exec.wait()` within a minute, or a panic that shows the stages seen.
+async fn settled(exec: &JsValue, events: &JsValue) -> JsValue {
+    let p = m(exec, "wait", &[]);
+    match wait(with_timeout(&p, 60_000.0, "wait()").into()).await {
+        Ok(v) => v,
+        Err(e) => panic!(
+            "{}; progress: {}",
+            describe(&e),
+            describe(
+                &js_sys::JSON::stringify_with_replacer(
+                    &get(events, "logs"),
+                    &js_sys::Function::new_with_args(
+                        "k, v",
+                        "return typeof v === 'bigint' ? String(v) : v"
+                    ),
+                )
+                .map(JsValue::from)
+                .unwrap_or_default()
+            )
+        ),
+    }
+}
+
+/// `exec.wait()`, which must reject within a minute; the error.
+async fn bounded_failure(exec: &JsValue) -> JsValue {
+    let p = m(exec, "wait", &[]);
+    match wait(with_timeout(&p, 60_000.0, "wait()").into()).await {
+        Ok(v) => panic!("wait() resolved with {} but should fail", describe(&v)),
+        Err(e) => {
+            assert!(!describe(&e).contains("no answer in"), "{}", describe(&e));
+            e
+        }
+    }
+}
