@@ -124,8 +124,11 @@ test('SDK and CLI failures have their own exit codes (network 69, validation 65,
   expectExit(cli(['run', join(ctx.work, 'missing')]), 66, 'missing folder');
   expectExit(cli(['run', ctx.job, '--bogus']), 64, 'unknown flag');
   expectExit(cli(['status']), 64, 'missing job id');
-  expectExit(cli(['run', ctx.job, '--pay', '1']), 77, '--pay');
-  expectExit(cli(['dev']), 77, 'sandrun dev');
+  expectExit(cli(['run', ctx.job, '--pay', '1']), 64, '--pay without a market');
+  expectExit(cli(['run', ctx.job, '--estimate']), 64, '--estimate without --pay');
+  const outside = cli(['dev']);
+  expectExit(outside, 77, 'sandrun dev outside the SDK repository');
+  assert(outside.stderr.includes('checkout'), outside.stderr);
   writeFileSync(join(ctx.work, 'bad.json'), '{"endpoint": 5}');
   expectExit(cli(['health', '--config', join(ctx.work, 'bad.json')]), 78, 'bad config value');
   writeFileSync(join(ctx.work, 'typo.json'), '{"endpont": "http://x"}');
