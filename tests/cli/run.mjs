@@ -4,12 +4,10 @@
 // `--fault alter-output`. Prints `N passed, N failed`.
 // Usage: node tests/cli/run.mjs [name-filter]   (SANDRUN_PKG, DEVNODE: see harness.mjs)
 // Leaves build/cli-tty.txt: what a terminal shows for `sandrun run` (the closing note quotes it).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { assert, root, run, runSuite } from './harness.mjs';
 
 // Each log line is one write: the worker runs Python unbuffered, and print()'s pieces would
@@ -328,35 +326,13 @@ test('--help on every command, with examples', async () => {
   expectExit(cli(['help', 'exit-codes']), 0, 'help exit-codes');
 });
 
-/** Whether nothing listens on 127.0.0.1:port. */
-function portFree(port) {
-  return new Promise((res) => {
-    const s = createServer().once('error', () => res(false)).listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
-}
-
-/**
- * The local market (workers, anvil, Kubo, SandrunMarket, three agents, the third faulty) on the
- * first base port whose ports are free, in its own folder; stopped at cleanup. Its stack.json.
- */
-async function startStack(h) {
-  const offsets = [0, 1, 2, 10, 20, 21]; // scripts/stack.mjs: workers, anvil, Kubo API and gateway
-  let base = Number(process.env.CLI_STACK_PORT ?? 44100);
-  while (!(await Promise.all(offsets.map((o) => portFree(base + o)))).every(Boolean)) base += 30;
-  const dir = join(h.tmp, 'stack');
-  const script = join(root, 'scripts', 'stack.mjs');
-  h.defer(() => promisify(execFile)(process.execPath, [script, 'stop', '--dir', dir]));
-  const { stdout } = await promisify(execFile)(process.execPath, [script, 'start', '--port', String(base), '--dir', dir], { cwd: root, timeout: 120_000 });
-  return stdout.trim().split('\n').pop();
-}
-
 await runSuite('cli', {
   tests,
   async setup(h) {
     const [installed, a, b, faulty, stackFile] = await Promise.all([
       Promise.resolve().then(() => h.installPackage()),
       h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output']),
-      startStack(h),
+      h.startStack(Number(process.env.CLI_STACK_PORT ?? 44100)),
     ]);
     const work = join(h.tmp, 'work');
     const job = join(work, 'job');
