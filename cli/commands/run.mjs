@@ -67,7 +67,7 @@ export default {
     'sandrun run ./job --consensus 2-of-3 --workers http://a:8443,http://b:8443,http://c:8443',
     'SANDRUN_ENDPOINT=https://worker.example sandrun run script.sh --interpreter bash',
     'sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --out results',
-    'SANDRUN_PRIVATE_KEY=0x… sandrun run ./job --pay 0.01ether --rpc URL --market 0x… --ipfs URL --estimate',
+    'sandrun run ./job --pay "0.01 ether" --rpc URL --market 0x… --ipfs URL --estimate   # key: $SANDRUN_PRIVATE_KEY',
   ],
   async handler({ t, values, positionals, jobArgs, settings, report }) {
     const input = path.resolve(positionals[0]);

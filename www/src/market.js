@@ -42,7 +42,9 @@ export async function payJob(request, wallet, on) {
     ipfs: { api: request.ipfsApi, ...(request.gateways?.length ? { gateways: request.gateways } : {}) },
     market: request.market,
   });
-  let job = sandrun.job().files(request.files).entrypoint(request.entrypoint).payment(request.amount);
+  // Plain digits are wei (the SDK takes a bigint for those, a string only with a unit).
+  const amount = /^\d+$/.test(request.amount) ? BigInt(request.amount) : request.amount;
+  let job = sandrun.job().files(request.files).entrypoint(request.entrypoint).payment(amount);
   if (request.strategy) job = job.consensus(request.strategy);
   if (request.args.length) job = job.args(request.args);
   if (request.outputs.length) job = job.outputs(request.outputs);
