@@ -11,7 +11,7 @@ import { downloadOutputs } from '../outputs.mjs';
 
 /** `run`'s flags for paid jobs (--consensus and --out are `run`'s own). */
 export const PAY_OPTIONS = {
-  pay: { type: 'string', value: 'AMOUNT', help: 'pay for the job on the market: "0.03 ether", "30 gwei" or wei; see below' },
+  pay: { type: 'string', value: 'AMOUNT', help: 'pay for the job on the market: "0.03 ether", "30 gwei" or wei (see above)' },
   'max-price': { type: 'string', value: 'AMOUNT', help: 'with --pay: the most a node may ask (per node)' },
   deadline: { type: 'string', value: 'SECONDS', help: 'with --pay: the job must be settled within this (else it is refunded)' },
   estimate: { type: 'boolean', help: 'with --pay: print the nodes that qualify, the cost and the caps\' verdict; send nothing' },
