@@ -15,6 +15,17 @@ const SETTINGS = {
   workers: { flag: 'workers', env: 'SANDRUN_WORKERS', kind: 'list' },
   trustedWorkers: { flag: 'trust', env: 'SANDRUN_TRUSTED_WORKERS', kind: 'list' },
   timeout: { flag: 'timeout', env: 'SANDRUN_TIMEOUT', kind: 'seconds' },
+  // The market, for `run --pay` (cli/market.mjs): a stack file (`sandrun dev`, `make stack`) or
+  // its parts. The private key is never a setting: only the NAME of the variable that holds it.
+  stack: { flag: 'stack', env: 'SANDRUN_STACK', kind: 'string' },
+  rpc: { flag: 'rpc', env: 'SANDRUN_RPC', kind: 'string' },
+  market: { flag: 'market', env: 'SANDRUN_MARKET', kind: 'string' },
+  ipfs: { flag: 'ipfs', env: 'SANDRUN_IPFS', kind: 'string' },
+  keyEnv: { flag: 'key-env', env: 'SANDRUN_KEY_ENV', kind: 'string' },
+  // Spend caps (the SDK's config.limits, checked before anything is sent): no flag on purpose,
+  // so that a cap set for a machine or a user is not lifted by a command line.
+  maxPerJob: { env: 'SANDRUN_MAX_PER_JOB', kind: 'string' },
+  maxTotal: { env: 'SANDRUN_MAX_TOTAL', kind: 'string' },
 };
 
 export function configFileCandidates(env = process.env, cwd = process.cwd()) {
@@ -85,7 +96,7 @@ export function resolveConfig(flags, env = process.env, cwd = process.cwd()) {
   const settings = { endpoint: DEFAULT_ENDPOINT, workers: [], trustedWorkers: [], timeout: undefined };
   const sources = { endpoint: 'default' };
   for (const [name, s] of Object.entries(SETTINGS)) {
-    if (flags[s.flag] !== undefined) {
+    if (s.flag && flags[s.flag] !== undefined) {
       settings[name] = coerce(name, flags[s.flag], `--${s.flag}`);
       sources[name] = `--${s.flag}`;
     } else if (env[s.env] !== undefined && env[s.env] !== '') {

@@ -17,8 +17,13 @@ export const EXIT = {
   CONSENSUS: 74, // k-of-n consensus was not reached
   TEMPORARY: 75, // timed out or rate limited: trying again later can work
   PROTOCOL: 76, // the server answered, but not as a Sandrun worker does
-  UNSUPPORTED: 77, // not possible here or not built yet (`--pay`, `sandrun dev`)
+  UNSUPPORTED: 77, // not possible here (`sandrun dev` outside the SDK's repository)
   CONFIG: 78, // the config file or an environment variable is invalid
+  // The paid market job (`run --pay`), past sysexits' range:
+  SPEND_LIMIT: 79, // the payment is above a spend cap (maxPerJob, maxTotal): nothing was sent
+  IPFS: 80, // IPFS failed (down, or content not matching its CID): before payment at submit
+  CHAIN: 81, // the chain or the wallet refused or failed the escrow (reverted, rejected, no funds, wrong chain)
+  DUPLICATE: 82, // the same job is already posted and not settled: nothing was paid again
   CANCELLED: 130, // Ctrl-C, or the job was cancelled (128 + SIGINT, as shells do)
 };
 
@@ -36,6 +41,16 @@ const BY_SDK_CODE = {
   CANCELLED: EXIT.CANCELLED,
   PROTOCOL: EXIT.PROTOCOL,
   UNSUPPORTED: EXIT.UNSUPPORTED,
+  SPEND_LIMIT: EXIT.SPEND_LIMIT,
+  IPFS: EXIT.IPFS,
+  CID_MISMATCH: EXIT.VERIFICATION,
+  CHAIN: EXIT.CHAIN,
+  REVERTED: EXIT.CHAIN,
+  REJECTED: EXIT.CHAIN,
+  WRONG_CHAIN: EXIT.CHAIN,
+  INSUFFICIENT_FUNDS: EXIT.CHAIN,
+  REPLACED: EXIT.CHAIN,
+  DUPLICATE_JOB: EXIT.DUPLICATE,
 };
 
 /** A failure of the CLI itself (bad flags, config, input), with the exit code it maps to. */

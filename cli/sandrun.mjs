@@ -31,8 +31,12 @@ const TOPICS = {
       CONSENSUS: 'k-of-n consensus was not reached',
       TEMPORARY: 'timed out or rate limited: trying again later can work',
       PROTOCOL: 'the server did not answer as a Sandrun worker does',
-      UNSUPPORTED: 'not possible here, or not available yet (--pay, sandrun dev)',
+      UNSUPPORTED: 'not possible here (sandrun dev outside the SDK repository)',
       CONFIG: 'the config file or an environment variable is invalid',
+      SPEND_LIMIT: '--pay: the payment is above a spend cap; nothing was sent',
+      IPFS: '--pay: IPFS failed (before any payment when at submit)',
+      CHAIN: '--pay: the chain or wallet refused or failed the escrow; nothing posted',
+      DUPLICATE: '--pay: the same job is posted already and not settled; nothing paid',
       CANCELLED: 'Ctrl-C, or the job was cancelled (128 + SIGINT)',
     }).map(([k, v]) => `  ${String(EXIT[k]).padStart(3)}  ${k.padEnd(13)} ${v}`),
     '',
@@ -45,6 +49,14 @@ const TOPICS = {
     '  --workers URLS  SANDRUN_WORKERS (a,b,c)     "workers" [...]   none',
     '  --trust KEYS    SANDRUN_TRUSTED_WORKERS     "trustedWorkers"  none (any valid signature)',
     '  --timeout S     SANDRUN_TIMEOUT             "timeout"         600 seconds',
+    'run --pay (the market):',
+    '  --stack FILE    SANDRUN_STACK               "stack"           none (a stack.json of sandrun dev)',
+    '  --rpc URL       SANDRUN_RPC                 "rpc"             the stack\'s',
+    '  --market ADDR   SANDRUN_MARKET              "market"          the stack\'s',
+    '  --ipfs URL      SANDRUN_IPFS                "ipfs"            the stack\'s',
+    '  --key-env VAR   SANDRUN_KEY_ENV             "keyEnv"          SANDRUN_PRIVATE_KEY (then the stack\'s first account)',
+    '  (no flag)       SANDRUN_MAX_PER_JOB         "maxPerJob"       no cap ("0.05 ether", or wei)',
+    '  (no flag)       SANDRUN_MAX_TOTAL           "maxTotal"        no cap (for one run: a cap on its payment)',
     '',
     'The config file is the first that exists of: --config FILE, $SANDRUN_CONFIG,',
     ...configFileCandidates().map((f) => `  ${f}`),
@@ -91,7 +103,9 @@ function findCommand(argv) {
 
 function describeError(e, code) {
   const error = { name: e.name, code: e.code ?? 'INTERNAL', message: e.message, exit: code };
-  for (const k of ['errors', 'status', 'jobId', 'endpoint', 'operation', 'report']) if (e[k] !== undefined) error[k] = e[k];
+  for (const k of ['errors', 'status', 'jobId', 'endpoint', 'operation', 'report', 'stage', 'inputCid', 'limit', 'existingJobId', 'settlement']) {
+    if (e[k] !== undefined) error[k] = e[k];
+  }
   return error;
 }
 

@@ -47,7 +47,8 @@ export function createTerminal({ json = false, stdout = process.stdout, stderr =
     },
     /** The one JSON document a command prints with --json. */
     printJson(value) {
-      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      // Amounts of wei and block numbers are bigints in the SDK: decimal strings in JSON.
+      stdout.write(`${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
     },
     /** Raw text (a job's log) to stdout, or to stderr with --json (stdout is the JSON then). */
     logText(text) {

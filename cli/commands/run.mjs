@@ -1,5 +1,5 @@
 // sandrun run <dir|file>: package → upload → live logs → status → verification → downloads.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { connect, waitOptions } from '../client.mjs';
 import { consensusLines, resultLine, verificationLines } from '../describe.mjs';
@@ -8,9 +8,8 @@ import { TIMEOUT_OPTION } from '../options.mjs';
 import { downloadOutputs } from '../outputs.mjs';
 import { formatBytes } from '../terminal.mjs';
 import { onInterrupt } from '../interrupt.mjs';
-
-// The real worker's own choice when a job names no entrypoint, in its order.
-const DEFAULT_ENTRYPOINTS = ['main.py', 'index.js', 'run.sh'];
+import { buildJob, DEFAULT_ENTRYPOINTS } from '../job-input.mjs';
+import { checkPayFlags, PAY_OPTIONS, runPaid } from './run-paid.mjs';
 
 /**
  * Prints the job's log as it arrives, until it ends or `signal` aborts (a worker that cannot
@@ -30,23 +29,6 @@ async function followLogs(t, exec, signal) {
   return endsWithNewline;
 }
 
-/** The job from the folder or file and the flags (the SDK validates it at submit). */
-function buildJob(empty, input, values, jobArgs) {
-  let job = empty;
-  if (statSync(input).isDirectory()) {
-    const entrypoint = values.entrypoint ?? DEFAULT_ENTRYPOINTS.find((f) => existsSync(path.join(input, f)));
-    job = job.directory(input);
-    if (entrypoint) job = job.entrypoint(entrypoint);
-  } else {
-    const name = path.basename(input);
-    job = job.file(name, readFileSync(input)).entrypoint(values.entrypoint ?? name);
-  }
-  if (values.interpreter) job = job.interpreter(values.interpreter);
-  if (jobArgs.length) job = job.args(jobArgs);
-  const globs = (values.outputs ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
-  return globs.length ? job.outputs(globs) : job;
-}
-
 export default {
   name: 'run',
   summary: 'run a folder or file as a job: logs, verification, outputs',
@@ -60,6 +42,12 @@ export default {
     'The job\'s output goes to stdout, the CLI\'s messages to stderr. Exits with the job\'s exit code,',
     'or with an SDK failure code (see `sandrun help exit-codes`). Ctrl-C cancels the job.',
     'Everything after --args (or --) is passed to the job as its arguments.',
+    '',
+    'With --pay AMOUNT the job goes to the Sandrun market instead: its inputs are put on IPFS, the',
+    'payment into the market\'s escrow, nodes claim and run it, the SDK verifies every signed result',
+    'and settles k-of-n (the agreeing nodes paid, the dissenting slashed). Each stage is printed as',
+    'it happens; the outputs come from IPFS, checked against the agreed sha256s. The paying key comes',
+    'from $SANDRUN_PRIVATE_KEY (or the variable --key-env names) or, for a local stack, its file.',
   ].join('\n'),
   options: {
     entrypoint: { type: 'string', value: 'FILE', help: `the file to run (default for a folder: the first of ${DEFAULT_ENTRYPOINTS.join(', ')})` },
@@ -69,8 +57,7 @@ export default {
     consensus: { type: 'string', value: 'K-of-N', help: 'run on N workers of --workers and accept what K agree on' },
     workers: { type: 'string', value: 'URLS', help: 'comma-separated worker URLs for --consensus (default: $SANDRUN_WORKERS)' },
     'no-verify': { type: 'boolean', help: 'do not verify the result (the exit code is then the job\'s alone)' },
-    // The market (issue 11) is not built yet: the flag is reserved so that scripts get a clear answer.
-    pay: { type: 'string', value: 'AMOUNT', help: 'pay for the job on the marketplace (not available yet: needs the market)' },
+    ...PAY_OPTIONS,
     ...TIMEOUT_OPTION,
   },
   examples: [
@@ -79,13 +66,14 @@ export default {
     'sandrun run ./job --json > result.json          # one JSON object; logs on stderr',
     'sandrun run ./job --consensus 2-of-3 --workers http://a:8443,http://b:8443,http://c:8443',
     'SANDRUN_ENDPOINT=https://worker.example sandrun run script.sh --interpreter bash',
+    'sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --out results',
+    'sandrun run ./job --pay "0.01 ether" --rpc URL --market 0x… --ipfs URL --estimate   # key: $SANDRUN_PRIVATE_KEY',
   ],
   async handler({ t, values, positionals, jobArgs, settings, report }) {
-    if (values.pay !== undefined) {
-      throw new CliError('--pay needs the Sandrun marketplace (chain escrow, IPFS), which this version does not have yet', EXIT.UNSUPPORTED, 'UNSUPPORTED');
-    }
     const input = path.resolve(positionals[0]);
     if (!existsSync(input)) throw new CliError(`${positionals[0]}: no such file or folder`, EXIT.NO_INPUT, 'NO_INPUT');
+    checkPayFlags(values, settings);
+    if (values.pay !== undefined) return runPaid({ t, values, input, jobArgs, settings, report });
     const consensus = values.consensus;
     if (consensus && settings.workers.length === 0) {
       throw new CliError('--consensus needs workers: --workers URL,URL,… (or $SANDRUN_WORKERS, or "workers" in the config file)', EXIT.USAGE, 'USAGE');

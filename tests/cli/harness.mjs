@@ -6,13 +6,15 @@
 //      DEVNODE      the dev node binary (default target/debug/sandrun-devnode)
 //      CHROMIUM     the browser (default /usr/bin/chromium)
 //      KEEP_TMP=1   keep the temp dir
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const requireTool = createRequire(join(root, 'tools', 'package.json'));
@@ -38,6 +40,13 @@ export function must(cmd, args, opts) {
 
 export function assert(ok, message) {
   if (!ok) throw new Error(message);
+}
+
+/** Whether nothing listens on 127.0.0.1:port. */
+function portFree(port) {
+  return new Promise((res) => {
+    const s = createTcpServer().once('error', () => res(false)).listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
 }
 
 function devnodeBinary() {
@@ -88,6 +97,23 @@ export async function createHarness(name) {
       const key = join(tmp, `worker-key-${++keyCount}.pem`);
       const workerId = must(devnodeBinary(), ['--generate-key', key]).stdout.trim().split(/\s+/).pop();
       return { ...(await h.startNode('worker', ['--worker-key', key, ...WORKER_LIMITS, ...extra])), workerId };
+    },
+
+    /**
+     * The local market of scripts/stack.mjs (three workers, anvil, Kubo, SandrunMarket, three node
+     * agents, the third faulty; it runs the agents on the repository's pkg/) in its own folder,
+     * on the first base port from `from` (stepping 30) whose ports are free; stopped at cleanup.
+     * Resolves with the path of its stack.json.
+     */
+    async startStack(from) {
+      const offsets = [0, 1, 2, 10, 20, 21]; // stack.mjs: workers, anvil, Kubo API and gateway
+      let base = from;
+      while (!(await Promise.all(offsets.map((o) => portFree(base + o)))).every(Boolean)) base += 30;
+      const dir = join(tmp, `stack-${base}`);
+      const script = join(root, 'scripts', 'stack.mjs');
+      h.defer(() => promisify(execFile)(process.execPath, [script, 'stop', '--dir', dir]));
+      const { stdout } = await promisify(execFile)(process.execPath, [script, 'start', '--port', String(base), '--dir', dir], { cwd: root, timeout: 120_000 });
+      return stdout.trim().split('\n').pop();
     },
 
     /** A URL nothing listens on (a port that was just free). */

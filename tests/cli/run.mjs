@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assert, root, run, runSuite } from './harness.mjs';
 
 // Each log line is one write: the worker runs Python unbuffered, and print()'s pieces would
@@ -124,8 +124,11 @@ test('SDK and CLI failures have their own exit codes (network 69, validation 65,
   expectExit(cli(['run', join(ctx.work, 'missing')]), 66, 'missing folder');
   expectExit(cli(['run', ctx.job, '--bogus']), 64, 'unknown flag');
   expectExit(cli(['status']), 64, 'missing job id');
-  expectExit(cli(['run', ctx.job, '--pay', '1']), 77, '--pay');
-  expectExit(cli(['dev']), 77, 'sandrun dev');
+  expectExit(cli(['run', ctx.job, '--pay', '1']), 64, '--pay without a market');
+  expectExit(cli(['run', ctx.job, '--estimate']), 64, '--estimate without --pay');
+  const outside = cli(['dev']);
+  expectExit(outside, 77, 'sandrun dev outside the SDK repository');
+  assert(outside.stderr.includes('checkout'), outside.stderr);
   writeFileSync(join(ctx.work, 'bad.json'), '{"endpoint": 5}');
   expectExit(cli(['health', '--config', join(ctx.work, 'bad.json')]), 78, 'bad config value');
   writeFileSync(join(ctx.work, 'typo.json'), '{"endpont": "http://x"}');
@@ -240,6 +243,80 @@ test('on a terminal (under script(1)): colours, progress bars, and the screen it
   writeFileSync(join(root, 'build', 'cli-tty.txt'), `$ sandrun run ./job --outputs 'out/*' --out ./tty-out --args --n 3\n${shown}\n`);
 });
 
+// --- The paid market job (`run --pay`) on a local market this suite starts (scripts/stack.mjs).
+
+/** A transaction count (nonce): it moves with every transaction the account sends. */
+async function nonceOf(stack, address) {
+  const res = await fetch(stack.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_getTransactionCount', params: [address, 'latest'] }) });
+  return Number((await res.json()).result);
+}
+/** No private key of the stack in what the CLI printed. */
+function assertNoKey(ctx, r) {
+  for (const a of ctx.stack.accounts) assert(!(r.stdout + r.stderr).includes(a.privateKey.slice(2)), 'a private key was printed');
+}
+const STAGES = ['packaging', 'uploading', 'escrow', 'claims', 'running', 'verifying', 'settling', 'done'];
+
+test('run --pay 2-of-3 on the local market: every stage, verified, the faulty agent slashed, outputs from IPFS in --out', async (ctx) => {
+  const out = join(ctx.work, 'paid');
+  const r = cli(['run', ctx.job, '--pay', '0.03 ether', '--consensus', '2-of-3', '--stack', ctx.stackFile, '--outputs', 'out/*', '--out', out, '--json', '--args', '--paid', 'json']);
+  expectExit(r, 0, 'paid run');
+  assertNoKey(ctx, r);
+  const j = json(r);
+  assert(j.id.startsWith('market:') && j.status === 'completed' && j.exitCode === 0 && j.verified === true, JSON.stringify({ ...j, stages: undefined }));
+  const seen = j.stages.map((e) => e.stage);
+  assert(STAGES.every((s) => seen.includes(s)) && seen.at(-1) === 'done', `stages ${seen}`);
+  assert(STAGES.map((s) => seen.indexOf(s)).every((i, n, all) => n === 0 || i > all[n - 1]), `stages out of order: ${seen}`);
+  const faulty = ctx.stack.agents.find((a) => a.faulty).address;
+  const s = j.settlement;
+  assert(s.outcome === 'finalized' && s.slashedNodes.includes(faulty) && s.dissenting.includes(faulty), JSON.stringify(s));
+  assert(s.agreeing.length === 2 && BigInt(s.paid) === 2n * 10n ** 16n && BigInt(s.slashed) > 0n, JSON.stringify(s));
+  assert(j.consensus.reached && j.consensus.evidence.find((e) => e.jobId === faulty)?.verified === false, 'the faulty node\'s result was not found invalid');
+  for (const [path, bytes] of Object.entries(EXPECTED)) {
+    const got = readFileSync(join(out, path));
+    assert(got.equals(bytes) && j.consensus.outputs[path] === sha256(got), `${path}: not the agreed bytes`);
+  }
+  // The same, as a person reads it (and for the docs: build/cli-pay.txt).
+  const human = cli(['run', ctx.job, '--pay', '0.03 ether', '--consensus', '2-of-3', '--stack', ctx.stackFile, '--outputs', 'out/*', '--out', join(ctx.work, 'paid-human'), '--args', '--paid', 'human']);
+  expectExit(human, 0, 'paid run (text)');
+  assertNoKey(ctx, human);
+  for (const s of STAGES) assert(new RegExp(`^${s}\\s+\\+`, 'm').test(human.stderr), `no ${s} line:\n${human.stderr}`);
+  assert(human.stderr.includes('2-of-3 consensus reached') && new RegExp(`dissented\\s+node ${faulty}`).test(human.stderr) && human.stderr.includes(`slashed    0.01 ETH from ${faulty}`), human.stderr);
+  mkdirSync(join(root, 'build'), { recursive: true });
+  writeFileSync(join(root, 'build', 'cli-pay.txt'), `$ sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --outputs 'out/*' --out ./paid\n${human.stderr.replaceAll(ctx.work, '.').replaceAll(ctx.stackDir, '.sandrun')}`);
+});
+
+test('run --pay --estimate: the nodes, the cost and the verdict; nothing is sent (the nonce stays)', async (ctx) => {
+  const payer = ctx.stack.accounts[1];
+  const before = await nonceOf(ctx.stack, payer.address);
+  const r = cli(['run', ctx.job, '--pay', '0.03 ether', '--consensus', '2-of-3', '--stack', ctx.stackFile, '--key-env', 'PAYER_KEY', '--estimate', '--json'], { env: { PAYER_KEY: payer.privateKey } });
+  expectExit(r, 0, 'estimate');
+  assertNoKey(ctx, r);
+  const e = json(r).estimate;
+  assert(e.allowed === true && e.nodes.length === 3 && BigInt(e.payment) === 3n * 10n ** 16n && BigInt(e.total) > BigInt(e.payment), JSON.stringify(e));
+  assert(await nonceOf(ctx.stack, payer.address) === before, 'the estimate sent a transaction');
+  const unset = cli(['run', ctx.job, '--pay', '0.03 ether', '--stack', ctx.stackFile, '--key-env', 'NO_SUCH_KEY_VAR', '--estimate']);
+  expectExit(unset, 78, 'a --key-env variable that is not set');
+});
+
+test('run --pay refused before sending: spend cap (env 79, config file 79), IPFS down (80); the nonce stays', async (ctx) => {
+  const payer = ctx.stack.accounts[0].address;
+  const before = await nonceOf(ctx.stack, payer);
+  // (Flags go before --args: what follows it is the job's.)
+  const args = (...more) => ['run', ctx.job, '--pay', '0.03 ether', '--consensus', '2-of-3', '--stack', ctx.stackFile, '--json', ...more, '--args', '--paid', 'refused'];
+  const capped = cli(args(), { env: { SANDRUN_MAX_PER_JOB: '0.01 ether' } });
+  expectExit(capped, 79, 'maxPerJob from the environment');
+  assert(json(capped).error.code === 'SPEND_LIMIT' && json(capped).error.limit === 'maxPerJob', capped.stdout);
+  writeFileSync(join(ctx.work, 'capped.json'), JSON.stringify({ maxTotal: '20000000000000000' }));
+  const total = cli(args('--config', join(ctx.work, 'capped.json')));
+  expectExit(total, 79, 'maxTotal from the config file');
+  assert(json(total).error.limit === 'maxTotal', total.stdout);
+  const ipfsDown = cli(args('--ipfs', ctx.dead));
+  expectExit(ipfsDown, 80, 'IPFS down');
+  assert(json(ipfsDown).error.stage === 'uploading', ipfsDown.stdout);
+  assert(await nonceOf(ctx.stack, payer) === before, 'a refused job sent a transaction');
+});
+
 test('--help on every command, with examples', async () => {
   for (const c of ['run', 'status', 'logs', 'wait', 'verify', 'download', 'cancel', 'health', 'pool ls', 'dev']) {
     const r = cli([...c.split(' '), '--help']);
@@ -252,9 +329,10 @@ test('--help on every command, with examples', async () => {
 await runSuite('cli', {
   tests,
   async setup(h) {
-    const [installed, a, b, faulty] = await Promise.all([
+    const [installed, a, b, faulty, stackFile] = await Promise.all([
       Promise.resolve().then(() => h.installPackage()),
       h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output']),
+      h.startStack(Number(process.env.CLI_STACK_PORT ?? 44100)),
     ]);
     const work = join(h.tmp, 'work');
     const job = join(work, 'job');
@@ -263,11 +341,13 @@ await runSuite('cli', {
     // No config file or colour settings from the machine running the tests.
     const env = (extra = {}) => {
       const e = { ...process.env, HOME: work, XDG_CONFIG_HOME: join(work, '.config'), SANDRUN_ENDPOINT: a.endpoint, ...extra };
-      for (const k of ['NO_COLOR', 'FORCE_COLOR', 'SANDRUN_CONFIG', 'SANDRUN_WORKERS', 'SANDRUN_TRUSTED_WORKERS', 'SANDRUN_TIMEOUT']) if (!(k in extra)) delete e[k];
+      for (const k of ['NO_COLOR', 'FORCE_COLOR', 'SANDRUN_CONFIG', 'SANDRUN_WORKERS', 'SANDRUN_TRUSTED_WORKERS', 'SANDRUN_TIMEOUT',
+        'SANDRUN_STACK', 'SANDRUN_RPC', 'SANDRUN_MARKET', 'SANDRUN_IPFS', 'SANDRUN_KEY_ENV', 'SANDRUN_PRIVATE_KEY', 'SANDRUN_MAX_PER_JOB', 'SANDRUN_MAX_TOTAL']) if (!(k in extra)) delete e[k];
       return e;
     };
     cli = (args, { cwd = work, env: extra } = {}) => run(installed.bin, args, { cwd, env: env(extra), timeout: 90_000 });
     cliAsync = (args) => spawn(installed.bin, args, { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    return { ...installed, work, job, env, honest: [a, b], faulty, dead: await h.deadEndpoint() };
+    const stack = JSON.parse(readFileSync(stackFile, 'utf8'));
+    return { ...installed, work, job, env, honest: [a, b], faulty, dead: await h.deadEndpoint(), stackFile, stackDir: dirname(stackFile), stack };
   },
 });

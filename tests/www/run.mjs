@@ -5,8 +5,9 @@
 // proxy that alters downloaded bytes in transit. Prints `N passed, N failed`.
 // Usage: node tests/www/run.mjs [name-filter]
 // Leaves build/www-verified.png (the app after a verified job), www-evidence.png (its evidence)
-// and www-consensus.png (a 2-of-3 run); docs/images/ has committed copies.
-import { readFileSync } from 'node:fs';
+// www-consensus.png (a 2-of-3 run) and www-paid.png (a paid 2-of-3 job on a local market the
+// suite starts: scripts/stack.mjs); docs/images/ has committed copies.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -147,15 +148,72 @@ test('k-of-n consensus view: 2-of-3 with a faulty worker is verified; the faulty
   }
 });
 
+/**
+ * The test wallet (tests/support/wallet.js: EIP-1193 over the stack's anvil, announced through
+ * EIP-6963) as a page script that runs before the app, giving `address` (an unlocked anvil
+ * account of the stack that no agent uses).
+ */
+function walletScript(stack, address) {
+  const source = readFileSync(join(root, 'tests', 'support', 'wallet.js'), 'utf8').replace(/^export /gm, '');
+  return `(() => {\n${source}\nconst { provider, controls } = createWallet(${JSON.stringify(stack.rpcUrl)}, ${Number(stack.chainId)});\n` +
+    `controls.accounts = [${JSON.stringify(address)}];\nannounceWallet(provider, 'Test wallet', 'org.sandrun.test');\n})();`;
+}
+
+test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, faulty node slashed in the settlement', async (ctx) => {
+  const page = await ctx.context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`[pageerror] ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`[console] ${m.text()}`));
+  await page.addInitScript({ content: walletScript(ctx.stack, ctx.stack.accounts[2].address) });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  try {
+    await page.goto(`${ctx.origin}/?stack=./stack.json`);
+    await page.getByTestId('wallet').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=wallet]').dataset.address, null, { timeout: 15_000 })
+      .catch(async (e) => { throw new Error(`${e.message.split('\n')[0]}: status ${await page.getByTestId('status').textContent()}\n${problems.join('\n')}`); });
+    const address = await page.getByTestId('wallet').getAttribute('data-address');
+    assert(address.toLowerCase() === ctx.stack.accounts[2].address.toLowerCase(), `wallet account ${address}`);
+    assert(await page.getByTestId('pay').isChecked(), '?stack= did not select the paid mode');
+    await page.waitForFunction(() => document.querySelector('[data-testid=market]').value.startsWith('0x'), null, { timeout: 10_000 });
+    await page.getByTestId('run').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=settlement]').dataset.outcome ||
+      document.querySelector('[data-testid=status]').textContent.startsWith('error'), null, { timeout: 90_000 });
+    const status = (await page.getByTestId('status').textContent()).trim();
+    const stages = await page.getByTestId('stages').locator('li').evaluateAll((els) => els.map((e) => e.dataset.stage));
+    assert(status === 'completed (exit 0)', `status ${status}; stages ${stages}\n${problems.join('\n')}`);
+    for (const s of ['packaging', 'uploading', 'escrow', 'claims', 'running', 'verifying', 'settling', 'done']) assert(stages.includes(s), `no ${s} in the stages: ${stages}`);
+    assert(stages.at(-1) === 'done', `last stage ${stages.at(-1)}`);
+    const settlement = await page.getByTestId('settlement').textContent();
+    const faulty = ctx.stack.agents.find((a) => a.faulty).address;
+    assert(await page.getByTestId('settlement').getAttribute('data-outcome') === 'finalized', settlement);
+    assert(settlement.includes(`0.01 ETH from ${faulty}`) && settlement.includes('0.02 ETH to'), `settlement: ${settlement}`);
+    assert((await page.getByTestId('verified').textContent()).trim() === 'verified', 'badge');
+    const rows = Object.fromEntries(await page.getByTestId('consensus-worker').evaluateAll((els) => els.map((e) => [e.dataset.endpoint, e.dataset.verdict])));
+    const faultyWorker = ctx.stack.agents.find((a) => a.faulty).worker;
+    assert(rows[faultyWorker] === 'dissented', `consensus rows ${JSON.stringify(rows)}`);
+    await page.getByTestId('stages').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(root, 'build', 'www-paid.png'), fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('outputs').getByRole('button', { name: 'out/result.txt' }).click()]);
+    assert(readFileSync(await download.path(), 'utf8') === '42\n', 'the agreed output did not download from IPFS');
+  } finally {
+    await page.close();
+  }
+});
+
 await runSuite('www', {
   tests,
   async setup(h) {
     const dist = join(h.tmp, 'dist');
     const vite = join(root, 'tools', 'node_modules', 'vite', 'bin', 'vite.js');
-    const [honestA, honestB, faulty] = await Promise.all([h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output'])]);
+    const [honestA, honestB, faulty, stackFile] = await Promise.all([h.startWorker(), h.startWorker(), h.startWorker(['--fault', 'alter-output']),
+      h.startStack(Number(process.env.WWW_STACK_PORT ?? 44300))]);
     must(process.execPath, [vite, 'build', 'www', '--logLevel', 'warn', '--outDir', dist, '--emptyOutDir'],
       { cwd: root, env: { ...process.env, SANDRUN_PKG: pkgDir }, timeout: 180_000 });
+    // The page reads the market from ?stack=: served with the app, addresses only (no keys).
+    const stack = JSON.parse(readFileSync(stackFile, 'utf8'));
+    writeFileSync(join(dist, 'stack.json'), JSON.stringify({ ...stack, accounts: stack.accounts.map((a) => ({ address: a.address })) }));
     return {
+      stack,
       origin: await h.serve(dist),
       context: await h.browser(),
       honest: [honestA, honestB],

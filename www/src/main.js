@@ -1,15 +1,20 @@
 // The page: the editor, where to run, the run itself, and what it shows afterwards.
-// `?endpoint=URL` sets the worker; `?workers=URL,URL,…&strategy=2-of-3` selects consensus.
+// `?endpoint=URL` sets the worker; `?workers=URL,URL,…&strategy=2-of-3` selects consensus;
+// `?stack=URL` (a served stack.json, addresses only) selects a paid job on that market.
 import { el, formatBytes } from './dom.js';
 import { createFileEditor } from './files.js';
 import { runJob } from './job.js';
 import { consensusEvidence, verificationEvidence } from './evidence.js';
+import { connectWallet, eth, listWallets, loadStack, payJob, stageText } from './market.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
   endpoint: $('endpoint'), workers: $('workers'), strategy: $('strategy'), run: $('run'), cancel: $('cancel'),
   status: $('status'), verified: $('verified'), logs: $('logs'), outputs: $('outputs'), consensus: $('consensus'),
   evidence: $('evidence'), evidenceBody: $('evidence-body'), args: $('args'), outputGlobs: $('output-globs'),
+  wallet: $('wallet'), walletList: $('wallet-list'), payAmount: $('pay-amount'), payStrategy: $('pay-strategy'),
+  chainId: $('chain-id'), market: $('market'), ipfs: $('ipfs'), marketView: $('market-view'), stages: $('stages'),
+  settlement: $('settlement'),
 };
 const editor = createFileEditor({ tabs: $('tabs'), textarea: $('code'), entrypoint: $('entrypoint'), addForm: $('add-file'), newName: $('new-file') });
 
@@ -20,6 +25,40 @@ if (params.get('workers')) {
   document.querySelector('input[value=consensus]').checked = true;
 }
 if (params.get('strategy')) ui.strategy.value = params.get('strategy');
+let gateways = [];
+if (params.get('stack')) {
+  document.querySelector('input[value=pay]').checked = true;
+  loadStack(params.get('stack')).then((s) => {
+    ui.market.value = s.market;
+    ui.ipfs.value = s.ipfsApi;
+    ui.chainId.value = s.chainId ?? '';
+    gateways = s.gateways;
+  }, (e) => setStatus(`could not load the stack: ${e.message}`, 'bad'));
+}
+
+let wallets = []; // from the EIP-6963 list
+let wallet = null; // the connected one
+
+async function connect() {
+  try {
+    if (!wallets.length) {
+      wallets = await listWallets();
+      if (!wallets.length) throw new Error('no wallet in this browser (none announced itself through EIP-6963)');
+      ui.walletList.replaceChildren(...wallets.map((w, i) => el('option', { value: i }, w.info.name)));
+      ui.walletList.hidden = wallets.length < 2;
+    }
+    const chosen = wallets[Number(ui.walletList.value || 0)];
+    const address = await connectWallet(chosen);
+    wallet = chosen;
+    ui.wallet.textContent = `${chosen.info.name} · ${address.slice(0, 6)}…${address.slice(-4)}`;
+    ui.wallet.dataset.address = address;
+    ui.wallet.title = address;
+  } catch (e) {
+    setStatus(`wallet: ${e.message}`, 'bad');
+  }
+}
+ui.wallet.addEventListener('click', connect);
+ui.walletList.addEventListener('change', connect);
 
 let evidence = null; // what the badge opens
 let running = null; // { controller, exec }
@@ -66,7 +105,44 @@ function request() {
     entrypoint: editor.entrypoint(),
     args: split(ui.args.value, /\s+/),
     outputs: split(ui.outputGlobs.value, /[\s,]+/),
+    amount: ui.payAmount.value.trim(),
+    payStrategy: ui.payStrategy.value.trim(),
+    market: ui.market.value.trim(),
+    ipfsApi: ui.ipfs.value.trim(),
+    gateways,
+    chainId: ui.chainId.value.trim() ? Number(ui.chainId.value) : undefined,
   };
+}
+
+/** A stage event in the list: a repeated stage (bytes, confirmations, claims) updates its line. */
+function showStage(e, t0) {
+  const key = `${e.stage}${e.node ?? ''}`;
+  const last = ui.stages.lastElementChild;
+  const item = last?.dataset.key === key ? last : ui.stages.appendChild(el('li', { dataset: { key, stage: e.stage } }));
+  item.textContent = stageText(e, t0);
+  item.className = e.stage === 'done' ? (e.outcome === 'finalized' ? 'ok' : 'bad') : e.valid === false ? 'bad' : '';
+}
+
+function showSettlement(s) {
+  ui.settlement.dataset.outcome = s.outcome;
+  ui.settlement.replaceChildren(el('table', { class: 'evidence' },
+    ...[['outcome', s.outcome], ['transaction', s.txHash], ['paid', `${eth(s.paid)} to ${s.agreeing.join(', ') || 'nobody'}`],
+      ['slashed', `${eth(s.slashed)}${s.slashedNodes.length ? ` from ${s.slashedNodes.join(', ')}` : ''}`],
+      ['refunded', `${eth(s.refunded)} (credited to the poster in the market)`], ['gas', `${s.gasUsed} (${eth(s.gasCost)})`]]
+      .map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', { scope: 'row' }, k), el('td', {}, el('code', {}, String(v)))))));
+}
+
+/** The paid mode's run (the wallet signs the escrow). */
+async function pay(req, on) {
+  if (!wallet) await connect();
+  if (!wallet) throw new Error('connect a wallet first');
+  ui.marketView.hidden = false;
+  const t0 = Date.now();
+  return payJob({ ...req, strategy: req.payStrategy }, wallet, {
+    ...on,
+    stage: (e) => showStage(e, t0),
+    settlement: showSettlement,
+  });
 }
 
 async function start() {
@@ -78,9 +154,14 @@ async function start() {
   ui.outputs.replaceChildren();
   ui.consensus.hidden = true;
   ui.verified.hidden = true;
+  ui.stages.replaceChildren();
+  ui.settlement.replaceChildren();
+  delete ui.settlement.dataset.outcome;
+  ui.marketView.hidden = true;
   evidence = null;
+  const req = request();
   try {
-    await runJob(request(), {
+    await (req.mode === 'pay' ? pay : runJob)(req, {
       status: (text) => setStatus(text),
       log: (chunk) => { ui.logs.textContent += chunk; ui.logs.scrollTop = ui.logs.scrollHeight; },
       submitted: (exec) => { running.exec = exec; },
