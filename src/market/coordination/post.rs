@@ -10,11 +10,14 @@ use super::ipfs_call::{add_directory, pin, MarketIpfs};
 use super::progress::Progress;
 use super::spend;
 use super::terms::Paid;
+use crate::core::boundary::error::FieldProblem;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::Obj;
 use crate::core::boundary::platform::now_ms;
 use crate::core::execution::Execution;
-use crate::core::extension::Packaged;
+use crate::core::extension::{JobExtension, Packaged};
+use crate::core::spec::JobDraft;
+use crate::core::transport::Fut;
 use crate::market::chain::connection::Chain;
 use crate::market::chain::contract::MarketContract;
 use crate::market::chain::send::SendOptions;
@@ -22,8 +25,40 @@ use crate::market::chain::values::Wei;
 use crate::market::format;
 use js_sys::{Function, Reflect};
 use sandrun_chain::market::PostJob;
+use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+/// The job's `market` extension (recorded by the builder, `terms.rs`): its checks before
+/// packaging, and where the packaged job goes.
+impl JobExtension for Paid {
+    fn kind(&self) -> &'static str {
+        "market"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn problems(&self, _draft: &JobDraft, all: &[Rc<dyn JobExtension>]) -> Vec<FieldProblem> {
+        let mut problems = Vec::new();
+        if all.iter().any(|e| e.kind() == "pool") {
+            problems.push(FieldProblem::new(
+                "payment",
+                "a paid job goes to the market's nodes: leave out .with(pool)",
+            ));
+        }
+        if let Err(p) = self.terms(all, now_ms() / 1000.0) {
+            problems.extend(p);
+        }
+        problems
+    }
+
+    /// The job goes to the market: IPFS, escrow, the nodes (`post` below).
+    fn dispatch<'a>(&'a self, job: Packaged<'a>) -> Option<Fut<'a, Result<Rc<dyn Execution>>>> {
+        Some(Box::pin(post(self, job)))
+    }
+}
 
 /// Adds `stage` (and the input CID, when there is one) to an error, whichever side made it.
 pub fn at_stage(mut e: SdkError, stage: &str, input_cid: Option<&str>) -> SdkError {

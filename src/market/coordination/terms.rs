@@ -4,17 +4,11 @@
 //! check here needs no network, so a bad job is refused before anything is sent.
 
 use crate::core::boundary::error::FieldProblem;
-use crate::core::boundary::error::Result;
-use crate::core::boundary::platform::now_ms;
 use crate::core::builder::JobBuilder;
-use crate::core::execution::Execution;
-use crate::core::extension::{find, JobExtension, Packaged};
-use crate::core::spec::JobDraft;
-use crate::core::transport::Fut;
+use crate::core::extension::{find, JobExtension};
 use crate::ext::consensus::{Consensus, Quorum};
 use crate::market::chain::values::amount;
 use alloy_primitives::U256;
-use std::any::Any;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -53,35 +47,6 @@ pub struct Terms {
     /// Unix seconds.
     pub deadline: u64,
     pub allow_duplicate: bool,
-}
-
-impl JobExtension for Paid {
-    fn kind(&self) -> &'static str {
-        "market"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn problems(&self, _draft: &JobDraft, all: &[Rc<dyn JobExtension>]) -> Vec<FieldProblem> {
-        let mut problems = Vec::new();
-        if all.iter().any(|e| e.kind() == "pool") {
-            problems.push(FieldProblem::new(
-                "payment",
-                "a paid job goes to the market's nodes: leave out .with(pool)",
-            ));
-        }
-        if let Err(p) = self.terms(all, now_ms() / 1000.0) {
-            problems.extend(p);
-        }
-        problems
-    }
-
-    /// The job goes to the market: IPFS, escrow, the nodes (`post.rs`).
-    fn dispatch<'a>(&'a self, job: Packaged<'a>) -> Option<Fut<'a, Result<Rc<dyn Execution>>>> {
-        Some(Box::pin(super::post::post(self, job)))
-    }
 }
 
 impl Paid {
