@@ -35,6 +35,12 @@ pub trait JobExtension: Any {
         Box::pin(async move { Ok((client, draft)) })
     }
 
+    /// Whether this extension places the job on several workers itself (a pool, the market's
+    /// nodes): what k-of-n consensus needs beside it.
+    fn places_on_workers(&self) -> bool {
+        false
+    }
+
     /// Takes the packaged job somewhere else than the client's worker (a pool, the market).
     fn dispatch<'a>(&'a self, _job: Packaged<'a>) -> Option<Fut<'a, Result<Rc<dyn Execution>>>> {
         None

@@ -33,7 +33,7 @@ impl JobExtension for Consensus {
     fn problems(&self, _draft: &JobDraft, all: &[Rc<dyn JobExtension>]) -> Vec<FieldProblem> {
         // Consensus runs the job on several workers: something must place it on them (a pool,
         // or the market's nodes for a paid job).
-        if all.iter().any(|e| matches!(e.kind(), "pool" | "market")) {
+        if all.iter().any(|e| e.places_on_workers()) {
             Vec::new()
         } else {
             vec![FieldProblem::new(

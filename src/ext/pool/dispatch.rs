@@ -23,6 +23,10 @@ impl JobExtension for PoolJob {
         "pool"
     }
 
+    fn places_on_workers(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

@@ -36,6 +36,10 @@ impl JobExtension for Paid {
         "market"
     }
 
+    fn places_on_workers(&self) -> bool {
+        true
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
