@@ -4,7 +4,7 @@
 // One line per event on stdout: `market-node: EVENT {json}` (bigints as decimal strings).
 // SIGUSR2 withdraws the node's earnings (a `withdrawn` line, or an `error` line).
 //   node scripts/market-node.mjs --config agent.json
-//   node scripts/market-node.mjs --rpc URL --key 0x… --market 0x… --worker URL --ipfs-api URL \
+//   node scripts/market-node.mjs --rpc URL --key-env VAR --market 0x… --worker URL --ipfs-api URL \
 //     [--chain-id 31337] [--gateway URL]… [--bond '0.1 ether'] [--price '0.01 ether'] [--faulty] [--from-block N]
 //     [--state FILE]
 // --state keeps each published result in FILE (JSON) until it is on chain: a restart in between
@@ -20,7 +20,8 @@ const { values } = parseArgs({
     config: { type: 'string' },
     rpc: { type: 'string' },
     'chain-id': { type: 'string' },
-    key: { type: 'string' },
+    // The key's value is read from this environment variable: a flag's value would show in `ps`.
+    'key-env': { type: 'string' },
     market: { type: 'string' },
     worker: { type: 'string' },
     'ipfs-api': { type: 'string' },
@@ -40,7 +41,7 @@ const file = values.config ? JSON.parse(readFileSync(values.config, 'utf8')) : {
 const cfg = {
   rpcUrl: values.rpc ?? file.rpcUrl,
   chainId: Number(values['chain-id'] ?? file.chainId ?? 31337),
-  privateKey: values.key ?? file.privateKey,
+  privateKey: values['key-env'] ? process.env[values['key-env']] : file.privateKey,
   market: values.market ?? file.market,
   worker: values.worker ?? file.worker,
   ipfsApi: values['ipfs-api'] ?? file.ipfsApi,
@@ -52,7 +53,7 @@ const cfg = {
   pollIntervalMs: file.pollIntervalMs ?? 500,
   state: values.state ?? file.state,
 };
-for (const k of ['rpcUrl', 'privateKey', 'market', 'worker', 'ipfsApi']) if (!cfg[k]) fail(`${k} is required (--config or its flag)`);
+for (const k of ['rpcUrl', 'privateKey', 'market', 'worker', 'ipfsApi']) if (!cfg[k]) fail(`${k} is required (--config or its flag; the key through --key-env VAR)`);
 
 const entry = fileURLToPath(new URL('../pkg/full/node.mjs', import.meta.url));
 if (!existsSync(entry)) fail(`no ${entry}: run make pkg`);
