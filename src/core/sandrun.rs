@@ -42,6 +42,28 @@ pub fn add_attacher(a: Attacher) {
     });
 }
 
+/// What a layer above the core adds to `health()` (the market: its chain, IPFS and nodes), under
+/// `key` of the answer; `report` gives `None` when the client does not use that layer.
+#[derive(Clone, Copy)]
+pub struct HealthPart {
+    pub key: &'static str,
+    pub report: fn(Rc<Client>) -> Option<super::transport::Fut<'static, JsValue>>,
+}
+
+thread_local! {
+    static HEALTH_PARTS: std::cell::RefCell<Vec<HealthPart>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Registers a layer's part of `health()` (once per key; `src/entries/` calls it at set-up).
+pub fn add_health_part(part: HealthPart) {
+    HEALTH_PARTS.with(|all| {
+        let mut all = all.borrow_mut();
+        if !all.iter().any(|x| x.key == part.key) {
+            all.push(part);
+        }
+    });
+}
+
 #[wasm_bindgen]
 pub struct Sandrun {
     client: Rc<Client>,
@@ -181,10 +203,23 @@ impl Sandrun {
         self.client.config.to_js()
     }
 
-    /// Asks the worker's `/health` (and whether its log stream opens).
+    /// Asks the worker's `/health` (and whether its log stream opens); the layers in use add
+    /// their part (the full build's market: `market`, as `marketHealth()` reports it).
     #[wasm_bindgen(unchecked_return_type = "Promise<Health>")]
     pub fn health(&self) -> Promise {
         let client = self.client.clone();
-        promise(async move { Ok(Sandrun::health_inner(client).await?.to_js()) })
+        promise(async move {
+            let parts: Vec<_> = HEALTH_PARTS.with(|all| {
+                all.borrow()
+                    .iter()
+                    .filter_map(|p| (p.report)(client.clone()).map(|f| (p.key, f)))
+                    .collect()
+            });
+            let answer = Sandrun::health_inner(client).await?.to_js();
+            for (key, report) in parts {
+                let _ = js_sys::Reflect::set(&answer, &key.into(), &report.await);
+            }
+            Ok(answer)
+        })
     }
 }

@@ -34,7 +34,7 @@ macro_rules! all_market_scenarios {
             checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
             wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
             two_of_three_faulty_slashed_settled_once, stack_two_of_three_by_the_agents,
-            stack_restarted_submitter_settles_once);
+            stack_restarted_submitter_settles_once, health_reports_the_market);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -1144,4 +1144,65 @@ async fn bounded_failure(exec: &JsValue) -> JsValue {
             e
         }
     }
+}
+
+/// `health()` of a client with a market: the worker's answer plus `market` (what
+/// `marketHealth()` reports): the chain (id, the market's code), IPFS and the registered nodes'
+/// workers. With IPFS down the market part says `down` and the worker's part still answers; a
+/// client without a market has no `market` part.
+pub async fn health_reports_the_market() {
+    let Some(st) = stack() else {
+        report("market health skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let endpoint = option_env!("SANDRUN_TEST_ENDPOINT").unwrap_or("http://127.0.0.1:18443");
+    let worker = ("endpoint", JsValue::from(endpoint));
+    let (c, _) = key_client_on(st.rpc, st.ipfs, Some(st.market), &[worker.clone()]).await;
+    let h = ok(&c, "health", &[]).await;
+    let market = get(&h, "market");
+    let shown = || String::from(js_sys::JSON::stringify(&market).unwrap_or_default());
+    assert_eq!(s(&get(&h, "status")), "healthy");
+    assert_ne!(s(&get(&market, "status")), "down", "{}", shown());
+    let chain = get(&market, "chain");
+    assert_eq!(s(&get(&chain, "status")), "up", "{}", shown());
+    assert_eq!(get(&chain, "chainId").as_f64(), Some(chain_id()));
+    assert_eq!(get(&chain, "contract").as_bool(), Some(true));
+    assert!(get(&chain, "headBlock").as_f64().unwrap_or(0.0) > 0.0);
+    assert_eq!(
+        s(&get(&get(&market, "ipfs"), "status")),
+        "up",
+        "{}",
+        shown()
+    );
+    let workers = Array::from(&get(&market, "workers"));
+    assert!(
+        workers
+            .iter()
+            .filter(|w| s(&get(w, "status")) == "up")
+            .count()
+            >= 3,
+        "the stack's three agents' workers: {}",
+        shown()
+    );
+    let direct = ok(&c, "marketHealth", &[]).await;
+    assert_eq!(
+        s(&get(&get(&direct, "chain"), "status")),
+        s(&get(&chain, "status"))
+    );
+
+    let dead_ipfs = obj(&[("api", ipfs_down().into()), ("timeoutMs", 2000.into())]);
+    let (c, _) = key_client_on(
+        st.rpc,
+        ipfs_down(),
+        Some(st.market),
+        &[worker.clone(), ("ipfs", dead_ipfs)],
+    )
+    .await;
+    let h = ok(&c, "health", &[]).await;
+    assert_eq!(s(&get(&h, "status")), "healthy", "the worker still answers");
+    assert_eq!(s(&get(&get(&h, "market"), "status")), "down");
+    assert_eq!(s(&get(&get(&get(&h, "market"), "ipfs"), "status")), "down");
+
+    let plain = create(obj(&[worker])).await;
+    assert!(get(&ok(&plain, "health", &[]).await, "market").is_undefined());
 }

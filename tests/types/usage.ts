@@ -293,5 +293,7 @@ export async function paidJob(): Promise<void> {
   const again = sandrun.execution(`market:${1n}`);
   const health: MarketHealth = await sandrun.marketHealth();
   const up: 'up' | 'degraded' | 'down' = health.chain.status;
-  void [total, allowed, again.id, up, health.workers[0]?.endpoint];
+  const all = await sandrun.health();
+  const marketUp: 'up' | 'degraded' | 'down' | undefined = all.market?.status;
+  void [total, allowed, again.id, up, health.workers[0]?.endpoint, marketUp];
 }

@@ -160,6 +160,29 @@ async fn market_health(client: Rc<Client>) -> Result<MarketHealth> {
     })
 }
 
+/// The market's part of `health()`: when the client has a market.
+pub fn health_part(client: Rc<Client>) -> Option<crate::core::transport::Fut<'static, JsValue>> {
+    market_of(&client).ok()?;
+    Some(Box::pin(async move {
+        match market_health(client).await {
+            Ok(h) => h.to_js(),
+            Err(e) => {
+                let o = crate::core::boundary::js::Obj::new();
+                o.set("status", &"down").set("error", &e.message);
+                o.into()
+            }
+        }
+    }))
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const HEALTH_TS: &'static str = r#"
+export interface Health {
+    /** With a market configured (full build): what `marketHealth()` reports. */
+    market?: MarketHealth;
+}
+"#;
+
 #[wasm_bindgen]
 impl Sandrun {
     /// The health of every service a paid market job depends on: the registered nodes'

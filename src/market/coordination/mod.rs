@@ -14,7 +14,7 @@
 //! - `execution`: `MarketExecution`, watched until settled;
 //! - `post`: `submit()` up to the escrow;
 //! - `estimate`: `.estimate()`;
-//! - `health`: `sandrun.marketHealth()`;
+//! - `health`: `sandrun.marketHealth()`, and the `market` part of `sandrun.health()`;
 //! - `handle`: what JS holds: `exec.on('progress')`, `exec.progress()`, `sandrun.execution('market:<id>')`.
 
 pub mod config;
@@ -37,7 +37,7 @@ pub mod handle;
 pub mod health;
 
 use crate::core::config::{add_section, Section};
-use crate::core::sandrun::{add_attacher, Attacher};
+use crate::core::sandrun::{add_attacher, add_health_part, Attacher, HealthPart};
 
 /// What this layer adds to the core when the module is set up: its config sections and its job
 /// ids (`market:<jobId>`).
@@ -53,5 +53,9 @@ pub fn register() {
     add_attacher(Attacher {
         prefix: execution::PREFIX,
         attach: handle::attach,
+    });
+    add_health_part(HealthPart {
+        key: "market",
+        report: health::health_part,
     });
 }
