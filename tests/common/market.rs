@@ -7,6 +7,7 @@
 //! deadline, progress and re-attaching.
 #![allow(dead_code)]
 
+use super::chain::{chain_id, rpc_url};
 use super::{describe, fails, get, is_node, m, now, obj, ok, report, sleep};
 use js_sys::{Array, BigInt, Promise};
 use sandrun_sdk::Sandrun;
@@ -130,15 +131,6 @@ extern "C" {
     type ValidationError;
 }
 
-fn rpc_url() -> &'static str {
-    option_env!("SANDRUN_TEST_RPC").unwrap_or("http://127.0.0.1:18463")
-}
-fn chain_id() -> f64 {
-    option_env!("SANDRUN_TEST_CHAIN_ID")
-        .unwrap_or("31337")
-        .parse()
-        .unwrap()
-}
 fn ipfs_api() -> &'static str {
     option_env!("SANDRUN_TEST_IPFS_API").unwrap_or("http://127.0.0.1:18473")
 }
