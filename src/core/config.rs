@@ -2,6 +2,7 @@
 
 use super::boundary::error::{FieldProblem, Result, SdkError};
 use super::boundary::js::{num, Extra};
+use super::boundary::registry;
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
@@ -21,12 +22,7 @@ thread_local! {
 
 /// Registers a layer's config section (once per key).
 pub fn add_section(section: Section) {
-    SECTIONS.with(|s| {
-        let mut s = s.borrow_mut();
-        if !s.iter().any(|x| x.key == section.key) {
-            s.push(section);
-        }
-    });
+    registry::add_once(&SECTIONS, section, |s| s.key);
 }
 
 /// The client's core options, by their JS names.
@@ -156,7 +152,7 @@ impl SandrunConfig {
         };
         let status_concurrency = count("statusConcurrency", self.status_concurrency, 4.0);
         let status_per_second = count("statusPerSecond", self.status_per_second, 100.0);
-        let registered = SECTIONS.with(|s| s.borrow().clone());
+        let registered = registry::entries(&SECTIONS);
         let mut sections = Extra::default();
         for (key, value) in self.sections {
             match registered.iter().find(|s| s.key == key) {

@@ -6,6 +6,7 @@ use super::boundary::error::{Result, SdkError};
 use super::boundary::js::ToJs;
 use super::boundary::promise::promise;
 use super::boundary::reader::FromJs;
+use super::boundary::registry;
 use super::builder::JobBuilder;
 use super::client::Client;
 use super::config::SandrunConfig;
@@ -34,12 +35,7 @@ thread_local! {
 
 /// Registers a layer's job ids (once per prefix; `src/entries/` calls it at set-up).
 pub fn add_attacher(a: Attacher) {
-    ATTACHERS.with(|all| {
-        let mut all = all.borrow_mut();
-        if !all.iter().any(|x| x.prefix == a.prefix) {
-            all.push(a);
-        }
-    });
+    registry::add_once(&ATTACHERS, a, |a| a.prefix);
 }
 
 /// What a layer above the core adds to `health()` (the market: its chain, IPFS and nodes), under
@@ -56,12 +52,7 @@ thread_local! {
 
 /// Registers a layer's part of `health()` (once per key; `src/entries/` calls it at set-up).
 pub fn add_health_part(part: HealthPart) {
-    HEALTH_PARTS.with(|all| {
-        let mut all = all.borrow_mut();
-        if !all.iter().any(|x| x.key == part.key) {
-            all.push(part);
-        }
-    });
+    registry::add_once(&HEALTH_PARTS, part, |p| p.key);
 }
 
 #[wasm_bindgen]
@@ -179,12 +170,9 @@ impl Sandrun {
     /// so `verify()` checks the signature and outputs but cannot compare the hash. A layer's own
     /// ids (`market:<jobId>` for a paid market job) go to that layer.
     pub fn execution(&self, id: String) -> std::result::Result<JobExecution, JsValue> {
-        let layer = ATTACHERS.with(|all| {
-            all.borrow()
-                .iter()
-                .find(|a| id.starts_with(a.prefix))
-                .copied()
-        });
+        let layer = registry::entries(&ATTACHERS)
+            .into_iter()
+            .find(|a| id.starts_with(a.prefix));
         if let Some(a) = layer {
             return (a.attach)(&self.client, &id)
                 .map(JobExecution::new)
@@ -209,12 +197,10 @@ impl Sandrun {
     pub fn health(&self) -> Promise {
         let client = self.client.clone();
         promise(async move {
-            let parts: Vec<_> = HEALTH_PARTS.with(|all| {
-                all.borrow()
-                    .iter()
-                    .filter_map(|p| (p.report)(client.clone()).map(|f| (p.key, f)))
-                    .collect()
-            });
+            let parts: Vec<_> = registry::entries(&HEALTH_PARTS)
+                .into_iter()
+                .filter_map(|p| (p.report)(client.clone()).map(|f| (p.key, f)))
+                .collect();
             let answer = Sandrun::health_inner(client).await?.to_js();
             for (key, report) in parts {
                 let _ = js_sys::Reflect::set(&answer, &key.into(), &report.await);

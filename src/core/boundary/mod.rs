@@ -8,4 +8,5 @@ pub mod platform;
 pub mod promise;
 pub mod raise;
 pub mod reader;
+pub mod registry;
 pub mod webcrypto;

@@ -139,11 +139,7 @@ async fn market_health(client: Rc<Client>) -> Result<MarketHealth> {
         Ok(v) => string(v, "status").unwrap_or_else(|| "down".into()),
         Err(_) => "down".into(),
     };
-    let ipfs = ipfs.unwrap_or_else(|e| {
-        let o = crate::core::boundary::js::Obj::new();
-        o.set("status", &"down").set("error", &e.message);
-        o.into()
-    });
+    let ipfs = ipfs.unwrap_or_else(|e| down(&e.message));
     let workers_up = workers.iter().filter(|w| w.status == "up").count();
     let status = if chain.status == "down" || ipfs_status == "down" {
         "down"
@@ -160,17 +156,20 @@ async fn market_health(client: Rc<Client>) -> Result<MarketHealth> {
     })
 }
 
+/// A part that could not be asked: `{ status: 'down', error }`.
+fn down(error: &str) -> JsValue {
+    let o = crate::core::boundary::js::Obj::new();
+    o.set("status", &"down").set("error", &error);
+    o.into()
+}
+
 /// The market's part of `health()`: when the client has a market.
 pub fn health_part(client: Rc<Client>) -> Option<crate::core::transport::Fut<'static, JsValue>> {
     market_of(&client).ok()?;
     Some(Box::pin(async move {
         match market_health(client).await {
             Ok(h) => h.to_js(),
-            Err(e) => {
-                let o = crate::core::boundary::js::Obj::new();
-                o.set("status", &"down").set("error", &e.message);
-                o.into()
-            }
+            Err(e) => down(&e.message),
         }
     }))
 }
