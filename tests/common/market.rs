@@ -34,7 +34,8 @@ macro_rules! all_market_scenarios {
         crate::common::market::market_scenarios!($install;
             checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
             wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
-            two_of_three_faulty_slashed_settled_once, stack_two_of_three_by_the_agents,
+            two_of_three_faulty_slashed_settled_once, claimant_dies_others_complete_or_refund,
+            stack_two_of_three_by_the_agents,
             stack_restarted_submitter_settles_once, health_reports_the_market);
     };
 }
@@ -711,6 +712,165 @@ pub async fn no_claims_refund_and_reattach() {
     sleep(0.0).await;
 }
 
+/// A node for each worker, registered on `market` at 0.01 ether with a 0.1 ether bond, each
+/// signing with its own fresh key: (its market handle, its IPFS client, its address).
+async fn register_nodes(market: &str, workers: &[&str]) -> Vec<(JsValue, JsValue, String)> {
+    let mut nodes = Vec::new();
+    for worker in workers {
+        let (c, addr) = key_client(Some(market), &[]).await;
+        let mk = ok(&c, "market", &[market.into()]).await;
+        let key = s(&wait(worker_id(worker).into()).await.unwrap());
+        let reg = obj(&[
+            ("workerKey", key.into()),
+            ("endpoint", (*worker).into()),
+            ("price", "0.01 ether".into()),
+            ("bond", "0.1 ether".into()),
+        ]);
+        ok(&mk, "registerNode", &[reg]).await;
+        let ipfs = m(&c, "ipfs", &[]);
+        nodes.push((mk, ipfs, addr));
+    }
+    nodes
+}
+
+/// The "a node that claims and dies": its claim holds a place but no result comes.
+/// (a) 2-of-3 where the other two agree: the job completes once the SDK's grace for the last
+/// result (30 s after k agree, docs/api/market.md) is over; the silent node is released unpaid
+/// (not slashed) and its share goes back to the poster.
+/// (b) 2-of-3 where two of the three claimants die: no k agree, so after the deadline the SDK
+/// refunds on its own, the whole escrow goes back and each silent claimant loses its claim bond.
+pub async fn claimant_dies_others_complete_or_refund() {
+    let market = fresh_market().await;
+    let workers = pool_workers();
+    let nodes = register_nodes(&market, &workers).await;
+    let (poster, poster_addr) = key_client(Some(&market), &[]).await;
+    let paid_job = |deadline: u32| {
+        let b = m(
+            &job(&poster, "claimant-dies"),
+            "payment",
+            &["0.03 ether".into()],
+        );
+        let b = m(&b, "consensus", &["2-of-3".into()]);
+        m(&b, "deadline", &[deadline.into()])
+    };
+    // Which of the three nodes run the job; the others only claim it.
+    async fn play(
+        nodes: &[(JsValue, JsValue, String)],
+        workers: &[&str],
+        exec: &JsValue,
+        running: usize,
+    ) {
+        let events = collector();
+        m(exec, "on", &["progress".into(), get(&events, "handler")]);
+        let logs = get(&events, "logs");
+        let cid = Array::from(&logs)
+            .iter()
+            .find_map(|e| get(&e, "cid").as_string())
+            .expect("the uploading event names the input CID");
+        let job_id = Array::from(&logs)
+            .iter()
+            .find_map(|e| Some(get(&e, "jobId")).filter(|v| v.is_bigint()))
+            .expect("the escrow event names the job id");
+        for (i, ((mk, ipfs, _), worker)) in nodes.iter().zip(workers).enumerate() {
+            let p: JsValue = if i < running {
+                run_node(mk, ipfs, &job_id, &cid, worker, false).into()
+            } else {
+                m(mk, "claim", &[job_id.clone()])
+            };
+            wait(with_timeout(&p, 60_000.0, "a test node").into())
+                .await
+                .unwrap_or_else(|e| panic!("node {i}: {}", describe(&e)));
+        }
+    }
+
+    // (a) One of three dies: the two others agree.
+    let started_a = now();
+    let exec = ok(&paid_job(300), "submit", &[]).await;
+    play(&nodes, &workers, &exec, 2).await;
+    let result = settled(&exec, &collector()).await;
+    let consensus = get(&result, "consensus");
+    assert_eq!(
+        get(&consensus, "reached").as_bool(),
+        Some(true),
+        "{}",
+        describe(&result)
+    );
+    let settlement = get(&result, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "finalized",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
+    assert_eq!(
+        big(&get(&settlement, "slashed")),
+        0,
+        "a silent claimant is released, not slashed"
+    );
+    assert_eq!(
+        big(&get(&settlement, "refunded")),
+        CENT as u128,
+        "its share"
+    );
+    let silent = ok(&nodes[0].0, "node", &[nodes[2].2.as_str().into()]).await;
+    assert_eq!(
+        big(&get(&silent, "bond")),
+        10 * CENT as u128,
+        "{}",
+        describe(&silent)
+    );
+    assert_eq!(
+        get(&silent, "activeClaims").as_f64(),
+        Some(0.0),
+        "{}",
+        describe(&silent)
+    );
+    assert_eq!(big(&get(&silent, "balance")), 0, "unpaid");
+
+    let took_a = (now() - started_a) / 1000.0;
+
+    // (b) Two of three die: refunded after the deadline, both silent claimants slashed.
+    let started = now();
+    let exec = ok(&paid_job(6), "submit", &[]).await;
+    play(&nodes, &workers, &exec, 1).await;
+    let e = bounded_failure(&exec).await;
+    assert_eq!(code(&e), "CONSENSUS", "{}", describe(&e));
+    let settlement = get(&e, "settlement");
+    assert_eq!(
+        s(&get(&settlement, "outcome")),
+        "refunded",
+        "{}",
+        describe(&settlement)
+    );
+    assert_eq!(big(&get(&settlement, "refunded")), 3 * CENT as u128);
+    assert_eq!(
+        big(&get(&settlement, "slashed")),
+        2 * CENT as u128,
+        "two claim bonds"
+    );
+    for (_, _, addr) in &nodes[1..] {
+        let n = ok(&nodes[0].0, "node", &[addr.as_str().into()]).await;
+        assert_eq!(big(&get(&n, "bond")), 9 * CENT as u128, "{}", describe(&n));
+    }
+    let n = ok(&nodes[0].0, "node", &[nodes[0].2.as_str().into()]).await;
+    assert_eq!(
+        big(&get(&n, "bond")),
+        10 * CENT as u128,
+        "the node that answered keeps its bond"
+    );
+    let mk = ok(&poster, "market", &[market.as_str().into()]).await;
+    assert_eq!(
+        big(&ok(&mk, "balanceOf", &[poster_addr.as_str().into()]).await),
+        4 * CENT as u128,
+        "(a)'s share and (b)'s whole escrow, credited to the poster"
+    );
+    report(&format!(
+        "market claimant dies: 2-of-3 with one silent claimant settled in {took_a:.1} s; with two, refunded after a 6 s deadline in {:.1} s",
+        (now() - started) / 1000.0
+    ));
+}
+
 /// The first event of `stage` among `events`, and the time it came (`at`, ms).
 fn first_at(events: &JsValue, stage: &str) -> Option<(JsValue, f64)> {
     Array::from(events).iter().find_map(|e| {
@@ -731,21 +891,7 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
     let workers = pool_workers();
     // Nodes 1 and 2 run on the honest workers a and b; node 3 on the third and tampers.
     let plan = [(workers[0], false), (workers[1], false), (workers[2], true)];
-    let mut nodes = Vec::new();
-    for (worker, _) in plan.iter() {
-        let (c, addr) = key_client(Some(&market), &[]).await;
-        let mk = ok(&c, "market", &[market.as_str().into()]).await;
-        let key = s(&wait(worker_id(worker).into()).await.unwrap());
-        let reg = obj(&[
-            ("workerKey", key.into()),
-            ("endpoint", (*worker).into()),
-            ("price", "0.01 ether".into()),
-            ("bond", "0.1 ether".into()),
-        ]);
-        ok(&mk, "registerNode", &[reg]).await;
-        let ipfs = m(&c, "ipfs", &[]);
-        nodes.push((mk, ipfs, addr));
-    }
+    let nodes = register_nodes(&market, &workers).await;
     // The poster: a local key in Node; in Chromium the EIP-1193 test wallet (over anvil's
     // account 9), so the escrow and the finalize go through a wallet's eth_sendTransaction.
     let (poster, poster_addr) = if is_node() {
