@@ -16,6 +16,7 @@ use crate::core::client::Client;
 use crate::core::transport::{CallOpts, Fut};
 use crate::market::chain::connection::Chain;
 use crate::market::chain::contract::MarketContract;
+use crate::market::chain::deployment::deployment_block;
 use crate::market::chain::results::TxReceipt;
 use crate::market::chain::send::{Mined, SendOptions};
 use crate::market::chain::values::{bigint, Addr, Hash, Wei};
@@ -50,7 +51,8 @@ pub struct Settings {
     pub bond: U256,
     /// The least `pricePerNode` it takes a job for (also its price on chain).
     pub price: U256,
-    pub from_block: u64,
+    /// None: the market's deployment block.
+    pub from_block: Option<u64>,
     pub poll_ms: f64,
     /// Seconds a job must have left before its deadline to be claimed.
     pub min_time_left: u64,
@@ -176,7 +178,11 @@ impl Agent {
         *self.contract.borrow_mut() = Some(contract.clone());
         *self.ipfs.borrow_mut() = Some(Rc::new(ipfs));
         self.register(&contract, address, key).await?;
-        self.follow(&contract);
+        let from_block = match self.settings.from_block {
+            Some(b) => b,
+            None => deployment_block(&self.worker, &contract.chain, contract.address).await?,
+        };
+        self.follow(&contract, from_block);
         Ok(())
     }
 
@@ -211,9 +217,9 @@ impl Agent {
         Ok(())
     }
 
-    /// Follows `JobPosted` from `fromBlock` (back-filled, then polled); each job is taken up in
+    /// Follows `JobPosted` from `from_block` (back-filled, then polled); each job is taken up in
     /// its own task, so a long job does not hold the others back.
-    fn follow(self: &Rc<Self>, c: &MarketContract) {
+    fn follow(self: &Rc<Self>, c: &MarketContract, from_block: u64) {
         let weak = Rc::downgrade(self);
         let sink: Sink = Rc::new(move |w: WatchedLog| -> Fut<'static, ()> {
             let weak = weak.clone();
@@ -238,7 +244,7 @@ impl Agent {
             }
         });
         let opts = WatchOptions {
-            from: From::Block(self.settings.from_block),
+            from: From::Block(from_block),
             confirmations: 1,
             poll_ms: self.settings.poll_ms,
             on_error: Some(on_error),

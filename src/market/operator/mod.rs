@@ -40,8 +40,8 @@ pub struct MarketNodeOptions {
     /// The node's price on chain, and the least `pricePerNode` it takes a job for.
     #[js(ts = "bigint | string")]
     pub price: Option<JsValue>,
-    /// The block `JobPosted` is back-filled from (default 0: every job the market has, so a
-    /// restarted node finds the jobs it claimed).
+    /// The block `JobPosted` is back-filled from (default: the market's deployment block,
+    /// found once: every job the market has, so a restarted node finds the jobs it claimed).
     pub from_block: Option<f64>,
     /// How often the chain is polled for new jobs, in ms (default 1000).
     pub poll_interval_ms: Option<f64>,
@@ -108,7 +108,9 @@ fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
         market,
         bond,
         price,
-        from_block: whole("fromBlock", o.from_block, 0.0, problems) as u64,
+        from_block: o
+            .from_block
+            .map(|b| whole("fromBlock", Some(b), 0.0, problems) as u64),
         poll_ms: whole("pollIntervalMs", o.poll_interval_ms, 1000.0, problems).max(50.0),
         min_time_left: whole("minTimeLeft", o.min_time_left, 30.0, problems) as u64,
         faulty: o.faulty.unwrap_or(false),
