@@ -5,11 +5,12 @@
 //! result on chain for is run (the worker's result is deterministic: the same result hash and
 //! the same CID) and submitted, and only a job it has not claimed is claimed.
 
+use super::capabilities::{mismatch, template_names, Capabilities, Needs};
 use super::job::{self, Finished};
 use super::store::{Place, Store};
 use crate::core::actions;
 use crate::core::boundary::error::{Code, FieldProblem, Result, SdkError};
-use crate::core::boundary::js::{Obj, ToJs};
+use crate::core::boundary::js::{message_of, string, Obj, ToJs};
 use crate::core::boundary::platform::{self, now_ms};
 use crate::core::boundary::promise::{promise, spawn, Events};
 use crate::core::client::Client;
@@ -30,10 +31,12 @@ use sandrun_chain::market::JobState;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 pub const MARKET_NODE_EVENTS: &[&str] = &[
     "registered",
     "job-seen",
+    "job-skipped",
     "job-claimed",
     "job-completed",
     "result-submitted",
@@ -42,7 +45,7 @@ pub const MARKET_NODE_EVENTS: &[&str] = &[
 
 #[wasm_bindgen(typescript_custom_section)]
 const MARKET_NODE_TS: &'static str = r#"
-export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-claimed' | 'job-completed' | 'result-submitted' | 'error';
+export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-skipped' | 'job-claimed' | 'job-completed' | 'result-submitted' | 'error';
 "#;
 
 /// The agent's settings, checked when the builder's `market()` is called.
@@ -57,6 +60,8 @@ pub struct Settings {
     /// Seconds a job must have left before its deadline to be claimed.
     pub min_time_left: u64,
     pub faulty: bool,
+    /// What the node runs; jobs that ask for more are skipped.
+    pub capabilities: Capabilities,
     /// Keeps published results until they are on chain (`store.rs`).
     pub store: Option<Store>,
 }
@@ -307,6 +312,12 @@ impl Agent {
                 if !running || full || cheap || late {
                     return Ok(false);
                 }
+                if let Some(reason) = self.mismatch(&p).await {
+                    let o = job_event(p.id);
+                    o.set("inputCid", &p.input_cid).set("reason", &reason);
+                    self.events.emit("job-skipped", &o.into());
+                    return Ok(false);
+                }
                 match c.claim(p.id, &SendOptions::default()).await {
                     Ok(mined) => {
                         let o = job_event(p.id);
@@ -370,6 +381,33 @@ impl Agent {
         Ok(true)
     }
 
+    /// Why this node does not take the job (None: it matches its capabilities): read from the
+    /// job's `manifest.json` on IPFS (listed, then read by its own CID, both verified; at most
+    /// 64 KiB, a manifest is a few hundred bytes). A manifest that cannot be read is a reason.
+    async fn mismatch(&self, p: &Posted) -> Option<String> {
+        let ipfs = self.ipfs.borrow().clone()?;
+        let needs = match read_manifest(&ipfs, &p.input_cid).await {
+            Ok(m) => Needs::of_manifest(&m),
+            Err(e) => return Some(format!("its manifest could not be read: {}", e.message)),
+        };
+        let Some(needs) = needs else {
+            return Some(format!("its {} is not a JSON object", format::MANIFEST));
+        };
+        let caps = &self.settings.capabilities;
+        let templates = if needs.environment.is_some() && caps.asks_worker_environments() {
+            let read = |v: &JsValue, _| template_names(v).ok_or_else(|| "no templates".to_string());
+            let opts = CallOpts::default();
+            let answer = self
+                .worker
+                .http
+                .get_json("environments", "/environments", &opts, read);
+            answer.await.ok()
+        } else {
+            None
+        };
+        mismatch(caps, templates.as_deref(), &needs)
+    }
+
     /// The result the store kept for this job (a store that fails is reported, and the job
     /// run).
     async fn kept(&self, at: &Place) -> Option<job::Published> {
@@ -424,6 +462,37 @@ impl Agent {
             w.stop();
         }
     }
+}
+
+/// The `manifest.json` of the job directory at `cid`, parsed.
+async fn read_manifest(ipfs: &Ipfs, cid: &str) -> Result<JsValue> {
+    const MAX_MANIFEST: f64 = 64.0 * 1024.0;
+    let listed = JsFuture::from(ipfs.ls(cid.to_string(), None))
+        .await
+        .map_err(job::from_js)?;
+    let entry = js_sys::Array::from(&listed)
+        .iter()
+        .find(|e| string(e, "name").as_deref() == Some(format::MANIFEST))
+        .and_then(|e| string(&e, "cid"))
+        .ok_or_else(|| {
+            SdkError::new(
+                Code::Protocol,
+                format!("{cid} holds no {}", format::MANIFEST),
+            )
+        })?;
+    let options = Obj::new();
+    options.set("length", &MAX_MANIFEST);
+    let bytes = JsFuture::from(ipfs.get(entry, Some(options.into())))
+        .await
+        .map_err(job::from_js)?;
+    let text = String::from_utf8(js_sys::Uint8Array::new(&bytes).to_vec())
+        .map_err(|_| SdkError::new(Code::Protocol, format!("{} is not UTF-8", format::MANIFEST)))?;
+    js_sys::JSON::parse(&text).map_err(|e| {
+        SdkError::new(
+            Code::Protocol,
+            format!("{}: {}", format::MANIFEST, message_of(&e)),
+        )
+    })
 }
 
 /// `status()`'s answer.
