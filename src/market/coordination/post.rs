@@ -1,15 +1,15 @@
 //! `submit()` of a paid job, up to its escrow: every check that needs no network first (terms,
 //! config), the spend caps (on the payment plus the estimated gas: reads only), then the inputs
 //! on IPFS (an IPFS failure stops here, before any payment), the no-double-pay check, and
-//! `postJob`. A failed or rejected escrow leaves nothing posted and
-//! nothing paid; its error names the stage and keeps the input CID for a retry.
+//! `postJob`. A failed or rejected escrow leaves nothing posted and nothing paid; its error
+//! names the stage and keeps the input CID for a retry.
 
 use super::config::{limits_of, market_of};
 use super::execution::MarketExecution;
 use super::history::unsettled_duplicate;
 use super::ipfs_call::{add_directory, pin, MarketIpfs};
 use super::progress::Progress;
-use super::spend::{self, Cost};
+use super::spend;
 use super::terms::Paid;
 use crate::core::boundary::error::FieldProblem;
 use crate::core::boundary::error::{Code, Result, SdkError};
@@ -111,10 +111,7 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
         ],
     );
     let contract = Rc::new(MarketContract::open(chain, address).await?);
-    let cost = Cost {
-        payment: terms.payment,
-        gas: spend::gas(&contract, &terms).await?.0.cost.0,
-    };
+    let cost = spend::cost(&contract, &terms, &limits).await?;
     spend::check(&limits, spend_key.as_ref(), cost)?;
 
     // Inputs on IPFS: before any payment, so that an IPFS failure costs nothing.

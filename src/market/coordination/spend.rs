@@ -106,6 +106,20 @@ pub async fn gas(
     Ok((estimate, failure))
 }
 
+/// What a job on `terms` costs, as the caps count it: its payment and the estimated gas (not
+/// asked for when there is no cap: it would only cost the submit two requests).
+pub async fn cost(contract: &MarketContract, terms: &Terms, limits: &Limits) -> Result<Cost> {
+    let gas = if limits.max_per_job.is_none() && limits.max_total.is_none() {
+        U256::ZERO
+    } else {
+        gas(contract, terms).await?.0.cost.0
+    };
+    Ok(Cost {
+        payment: terms.payment,
+        gas,
+    })
+}
+
 thread_local! {
     /// Spent (and reserved) so far, per `limits` object of a client's config (the same object
     /// for every job of a client; a client without caps is not tracked).

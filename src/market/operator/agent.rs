@@ -5,7 +5,7 @@
 //! result on chain for is run (the worker's result is deterministic: the same result hash and
 //! the same CID) and submitted, and only a job it has not claimed is claimed.
 
-use super::capabilities::{mismatch, template_names, Capabilities, Needs};
+use super::capabilities::{mismatch, template_names, MarketCapabilities, Needs};
 use super::job::{self, Finished};
 use super::store::{Place, Store};
 use crate::core::actions;
@@ -61,7 +61,7 @@ pub struct Settings {
     pub min_time_left: u64,
     pub faulty: bool,
     /// What the node runs; jobs that ask for more are skipped.
-    pub capabilities: Capabilities,
+    pub capabilities: MarketCapabilities,
     /// Keeps published results until they are on chain (`store.rs`).
     pub store: Option<Store>,
 }

@@ -13,7 +13,7 @@ use sandrun_protocol::manifest::{implied_interpreter, DEFAULT_INTERPRETER};
 use wasm_bindgen::JsValue;
 
 /// `market({ capabilities })`: what this node runs; a missing key is no limit.
-#[derive(Default, sandrun_derive::FromJs)]
+#[derive(Debug, Clone, Default, sandrun_derive::FromJs)]
 #[js(context = "market options.capabilities.")]
 pub struct MarketCapabilities {
     /// Interpreters the worker runs (e.g. `['python3', 'node']`).
@@ -29,21 +29,11 @@ pub struct MarketCapabilities {
     pub gpu: Option<bool>,
 }
 
-/// The capabilities, checked.
-#[derive(Debug, Clone, Default)]
-pub struct Capabilities {
-    pub interpreters: Option<Vec<String>>,
-    pub environments: Option<Vec<String>>,
-    pub max_memory_mb: Option<f64>,
-    pub max_timeout_ms: Option<f64>,
-    pub gpu: Option<bool>,
-}
-
-impl Capabilities {
+impl MarketCapabilities {
     /// The capabilities in `market()`'s options, or the problems in them.
-    pub fn from_js(v: &JsValue) -> std::result::Result<Capabilities, Vec<FieldProblem>> {
+    pub fn checked(v: &JsValue) -> std::result::Result<MarketCapabilities, Vec<FieldProblem>> {
         if v.is_undefined() {
-            return Ok(Capabilities::default());
+            return Ok(MarketCapabilities::default());
         }
         let c = MarketCapabilities::from_js(v).map_err(|e| e.context.errors)?;
         let mut problems = Vec::new();
@@ -55,16 +45,11 @@ impl Capabilities {
                 problems.push(FieldProblem::new(field, "must be a number >= 0"));
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
+        if problems.is_empty() {
+            Ok(c)
+        } else {
+            Err(problems)
         }
-        Ok(Capabilities {
-            interpreters: c.interpreters,
-            environments: c.environments,
-            max_memory_mb: c.max_memory_mb,
-            max_timeout_ms: c.max_timeout_ms,
-            gpu: c.gpu,
-        })
     }
 
     /// Whether the worker's templates are needed (the config names no environments).
@@ -121,7 +106,7 @@ impl Needs {
 /// worker's templates (`GET /environments`), used when the capabilities name none; None when
 /// they could not be read.
 pub fn mismatch(
-    caps: &Capabilities,
+    caps: &MarketCapabilities,
     worker_environments: Option<&[String]>,
     needs: &Needs,
 ) -> Option<String> {

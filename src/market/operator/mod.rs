@@ -27,7 +27,7 @@ use crate::ext::operator::NodeBuilder;
 use crate::market::chain::values::{address, amount};
 use agent::{Agent, Settings};
 use alloy_primitives::{Address, U256};
-use capabilities::Capabilities;
+use capabilities::MarketCapabilities;
 use std::rc::Rc;
 use store::Store;
 use wasm_bindgen::prelude::*;
@@ -122,10 +122,10 @@ fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
         poll_ms: whole("pollIntervalMs", o.poll_interval_ms, 1000.0, problems).max(50.0),
         min_time_left: whole("minTimeLeft", o.min_time_left, 30.0, problems) as u64,
         faulty: o.faulty.unwrap_or(false),
-        capabilities: Capabilities::from_js(&o.capabilities.unwrap_or(JsValue::UNDEFINED))
+        capabilities: MarketCapabilities::checked(&o.capabilities.unwrap_or(JsValue::UNDEFINED))
             .unwrap_or_else(|p| {
                 problems.extend(p);
-                Capabilities::default()
+                MarketCapabilities::default()
             }),
         store: Store::from_js(o.store).unwrap_or_else(|p| {
             problems.push(FieldProblem::new("store", p));
