@@ -402,27 +402,33 @@ impl Rpc {
         let mut ranges = Ranges::new(filter.from_block, filter.to_block);
         let mut out = Vec::new();
         while let Some((from, to)) = ranges.to_ask() {
-            match self.logs_in(filter, from, to).await {
-                Ok(logs) => {
-                    out.extend(logs);
-                    ranges.answered();
-                }
+            let v = match self.logs_in(filter, from, to).await {
+                Ok(v) => v,
                 Err(RpcError::Answer { code, message, .. })
-                    if is_range_refusal(code, &message) && ranges.refused() => {}
+                    if is_range_refusal(code, &message) && ranges.refused() =>
+                {
+                    continue
+                }
                 Err(e) => return Err(errors::rpc(method, e)),
+            };
+            if !Array::is_array(&v) {
+                return Err(errors::bad_answer(method, "not an array"));
             }
+            for l in Array::from(&v).iter() {
+                out.push(Log::read(method, &l)?);
+            }
+            ranges.answered();
         }
         Ok(out)
     }
 
-    /// One `eth_getLogs` of blocks `from..=to`.
+    /// One `eth_getLogs` of blocks `from..=to`: the provider's answer as it came.
     async fn logs_in(
         &self,
         filter: &LogFilter,
         from: u64,
         to: u64,
-    ) -> std::result::Result<Vec<Log>, RpcError> {
-        let method = "eth_getLogs";
+    ) -> std::result::Result<JsValue, RpcError> {
         let topics: Array = filter
             .topics
             .iter()
@@ -437,15 +443,7 @@ impl Rpc {
             .set("toBlock", &qty64(to))
             .set("topics", &JsValue::from(topics));
         let params: Array = [JsValue::from(f)].iter().collect();
-        let v = self.provider.request(method, params).await?;
-        let bad = |e| RpcError::Transport(e);
-        if !Array::is_array(&v) {
-            return Err(bad(errors::bad_answer(method, "not an array")));
-        }
-        Array::from(&v)
-            .iter()
-            .map(|l| Log::read(method, &l).map_err(bad))
-            .collect()
+        self.provider.request("eth_getLogs", params).await
     }
 
     /// The provider's accounts; `ask` prompts a wallet (`eth_requestAccounts`).

@@ -13,11 +13,10 @@
 //! - `capabilities`: what the node runs, checked against a job's manifest before a claim;
 //! - `agent`: `MarketNode`, registration, following `JobPosted`, restart safety, `withdraw()`.
 
+pub mod agent;
 pub mod capabilities;
 pub mod job;
 pub mod store;
-
-pub mod agent;
 
 pub use agent::MarketNode;
 
