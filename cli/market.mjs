@@ -62,7 +62,9 @@ export function marketTarget(settings, env = process.env) {
   if (!privateKey) {
     throw configError(`--pay needs the paying account's private key in $${DEFAULT_KEY_ENV} (or in a variable named by --key-env VAR, or a --stack file with accounts)`);
   }
-  return { rpcUrl, market, ipfsApi, gateways: stack?.gateways, chainId: stack?.chainId, privateKey, keyFrom };
+  // The stack's deployment block, for its own market: every read of the market's logs starts there.
+  const fromBlock = market === stack?.market && Number.isInteger(stack?.marketBlock) ? stack.marketBlock : undefined;
+  return { rpcUrl, market, fromBlock, ipfsApi, gateways: stack?.gateways, chainId: stack?.chainId, privateKey, keyFrom };
 }
 
 /** A client on the market; the spend caps of the settings become the SDK's config.limits. */
@@ -73,7 +75,7 @@ export function connectMarket(target, settings) {
   return Sandrun.create({
     chain: { rpcUrl: target.rpcUrl, privateKey: target.privateKey, pollIntervalMs: POLL_MS, ...(target.chainId ? { chainId: target.chainId } : {}) },
     ipfs: { api: target.ipfsApi, ...(target.gateways?.length ? { gateways: target.gateways } : {}) },
-    market: target.market,
+    market: target.fromBlock === undefined ? target.market : { address: target.market, fromBlock: target.fromBlock },
     ...(Object.keys(limits).length ? { limits } : {}),
   });
 }

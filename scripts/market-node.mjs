@@ -10,7 +10,7 @@
 // --state keeps each published result in FILE (JSON) until it is on chain: a restart in between
 // submits it instead of running the job again (the agent's `store`).
 // The config file has the same fields: { rpcUrl, chainId, privateKey, market, worker, ipfsApi,
-// gateways, bond, price, faulty, fromBlock, pollIntervalMs, state }. The private key is never printed.
+// gateways, bond, price, faulty, fromBlock, pollIntervalMs, state, capabilities }. The private key is never printed.
 import { readFileSync, existsSync, writeFileSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,8 @@ const fail = (msg) => {
   process.exit(2);
 };
 const file = values.config ? JSON.parse(readFileSync(values.config, 'utf8')) : {};
+// Unset: the market's deployment block (the SDK finds it).
+const optionalNumber = (v) => (v === undefined ? undefined : Number(v));
 const cfg = {
   rpcUrl: values.rpc ?? file.rpcUrl,
   chainId: Number(values['chain-id'] ?? file.chainId ?? 31337),
@@ -49,7 +51,7 @@ const cfg = {
   bond: values.bond ?? file.bond ?? '0.1 ether',
   price: values.price ?? file.price ?? '0.01 ether',
   faulty: values.faulty ?? file.faulty ?? false,
-  fromBlock: Number(values['from-block'] ?? file.fromBlock ?? 0),
+  fromBlock: optionalNumber(values['from-block'] ?? file.fromBlock),
   pollIntervalMs: file.pollIntervalMs ?? 500,
   state: values.state ?? file.state,
 };
@@ -83,8 +85,9 @@ const sandrun = await Sandrun.create({
 const agent = sandrun.node().endpoint(cfg.worker).market({
   market: cfg.market, bond: cfg.bond, price: cfg.price, faulty: cfg.faulty, fromBlock: cfg.fromBlock,
   pollIntervalMs: cfg.pollIntervalMs, store: cfg.state ? fileStore(cfg.state) : undefined,
+  capabilities: file.capabilities,
 });
-for (const event of ['registered', 'job-seen', 'job-claimed', 'job-completed', 'result-submitted']) {
+for (const event of ['registered', 'job-seen', 'job-skipped', 'job-claimed', 'job-completed', 'result-submitted']) {
   agent.on(event, (e) => line(event, e));
 }
 agent.on('error', (e) => line('error', { code: e.code, message: e.message, jobId: e.jobId }));

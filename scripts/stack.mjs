@@ -6,7 +6,7 @@
 // loopback), SandrunMarket deployed from anvil account 0 (scripts/deploy-market.mjs), and three
 // node agents (scripts/market-node.mjs on the packed SDK: `make pkg` first) on anvil accounts
 // 1-3, agent 3 started --faulty. Writes DIR/stack.json and prints its path:
-//   { rpcUrl, chainId, market, ipfsApi, gateways, workers, accounts: [{ address, privateKey }]
+//   { rpcUrl, chainId, market, marketBlock, ipfsApi, gateways, workers, accounts: [{ address, privateKey }]
 //     (anvil accounts 4-9, funded, used by nobody), agents: [{ address, worker, faulty, log }] }
 // Ports from --port (or STACK_PORT): workers +0..+2, anvil +10, Kubo API +20 and gateway +21.
 // What was started is recorded in DIR/started.json; stop stops exactly that, and a start that
@@ -142,7 +142,7 @@ try {
   }
 
   const stack = {
-    rpcUrl, chainId: deployed.chainId, market: deployed.address, ipfsApi, gateways, workers,
+    rpcUrl, chainId: deployed.chainId, market: deployed.address, marketBlock: deployed.blockNumber, ipfsApi, gateways, workers,
     accounts: [4, 5, 6, 7, 8, 9].map(account), agents,
   };
   writeFileSync(join(dir, 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`);

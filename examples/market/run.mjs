@@ -48,7 +48,8 @@ try {
   const sandrun = await Sandrun.create({
     chain: { rpcUrl: stack.rpcUrl, privateKey: poster.privateKey, chainId: stack.chainId, pollIntervalMs: 200 },
     ipfs: { api: stack.ipfsApi, gateways: stack.gateways },
-    market: stack.market,
+    // The deployment block: every read of the market's logs starts there, not at block 0.
+    market: { address: stack.market, fromBlock: stack.marketBlock },
     limits: { maxPerJob: '0.1 ether', maxTotal: '1 ether' },
   });
   const market = await sandrun.market(stack.market);

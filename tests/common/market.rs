@@ -35,8 +35,9 @@ macro_rules! all_market_scenarios {
             checks_before_sending, spend_cap_refused_before_sending, ipfs_down_before_payment,
             wallet_rejects_the_escrow, duplicate_refused_and_cancel, no_claims_refund_and_reattach,
             two_of_three_faulty_slashed_settled_once, claimant_dies_others_complete_or_refund,
-            stack_two_of_three_by_the_agents,
-            stack_restarted_submitter_settles_once, health_reports_the_market);
+            stack_two_of_three_by_the_agents, stack_restarted_submitter_settles_once,
+            health_reports_the_market, reads_start_at_the_market_block,
+            stack_reads_start_at_its_market_block);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -113,6 +114,30 @@ extern "C" {
     fn worker_id(worker: &str) -> Promise;
     #[wasm_bindgen(js_name = withTimeout)]
     fn with_timeout(promise: &JsValue, ms: f64, what: &str) -> Promise;
+}
+
+// An EIP-1193 provider over anvil's HTTP JSON-RPC that keeps every request it forwards (method
+// and params), so a scenario can count the reads the SDK makes and see their block ranges.
+#[wasm_bindgen(inline_js = r#"
+export function countingProvider(url) {
+  const calls = [];
+  let id = 0;
+  const provider = {
+    async request({ method, params = [] }) {
+      calls.push({ method, params });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+      const body = await res.json();
+      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code, data: body.error.data });
+      return body.result;
+    },
+  };
+  return { provider, calls };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = countingProvider)]
+    fn counting_provider(url: &str) -> JsValue;
 }
 
 fn pool_workers() -> Vec<&'static str> {
@@ -440,35 +465,48 @@ pub async fn checks_before_sending() {
 }
 
 /// `limits.maxPerJob` and `limits.maxTotal` refuse a job with a `SpendLimitError` before
-/// anything is sent: no transaction (the nonce does not move), nothing added to IPFS's market.
+/// anything is sent: no transaction (the nonce does not move). A job's cost is its payment plus
+/// the gas of the submitter's transactions: a cap between the payment and the payment plus gas
+/// refuses it, and `estimate()` says so by the same rule; `maxTotal` counts the escrow and the gas
+/// of what was mined, so a second job that the escrow alone would leave within it is refused.
 pub async fn spend_cap_refused_before_sending() {
     let market = fresh_market().await;
-    let limits = obj(&[
-        ("maxPerJob", "0.02 ether".into()),
-        ("maxTotal", "0.03 ether".into()),
-    ]);
+    let cap = 2 * CENT + 1_000; // the payment and 1,000 wei: less than any gas
+    let limits = obj(&[("maxPerJob", BigInt::from(cap).into())]);
     let (sandrun, address) = key_client(Some(&market), &[("limits", limits)]).await;
     let nonce = nonce_of(&address).await;
-    let e = fails(
-        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
-        "submit",
-        &[],
-    )
-    .await;
+    let b = m(&job(&sandrun, "cap"), "payment", &["0.02 ether".into()]);
+    let e = fails(&b, "submit", &[]).await;
     assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
     assert!(e.is_instance_of::<SpendLimitError>());
     assert_eq!(s(&get(&e, "limit")), "maxPerJob");
+    assert_eq!(big(&get(&e, "payment")), 2 * CENT as u128);
+    let gas = big(&get(&e, "gasCost"));
+    assert!(gas > 0, "the gas is counted: {}", describe(&e));
+    assert_eq!(big(&get(&e, "total")), 2 * CENT as u128 + gas);
     assert_eq!(nonce_of(&address).await, nonce, "no transaction was sent");
-    // The estimate says so too.
-    let est = ok(
-        &m(&job(&sandrun, "cap"), "payment", &["0.03 ether".into()]),
-        "estimate",
-        &[],
-    )
-    .await;
+    // The estimate says so too, by the same rule.
+    let est = ok(&b, "estimate", &[]).await;
     assert_eq!(get(&est, "allowed").as_bool(), Some(false));
     assert!(describe(&get(&est, "reasons")).contains("maxPerJob"));
-    // Within the per-job cap: posted (0.02), then a second 0.02 passes maxTotal (0.03).
+    assert!(big(&get(&est, "total")) > cap as u128);
+    assert_eq!(
+        big(&get(&est, "total")),
+        2 * CENT as u128 + big(&get(&get(&est, "gas"), "cost"))
+    );
+    report(&format!(
+        "spend caps: a 0.02 ether job costs {} wei with gas (postJob + finalize estimated): refused under maxPerJob = payment + 1000 wei",
+        big(&get(&est, "total"))
+    ));
+
+    // maxTotal 0.04: the first 0.02 job is posted; a second is refused (0.04 of escrow alone
+    // would be within the cap, the gas of the first is not).
+    let limits = obj(&[
+        ("maxPerJob", "0.025 ether".into()),
+        ("maxTotal", "0.04 ether".into()),
+    ]);
+    let (sandrun, address) = key_client(Some(&market), &[("limits", limits)]).await;
+    let nonce = nonce_of(&address).await;
     let first = m(
         &m(&job(&sandrun, "cap1"), "payment", &["0.02 ether".into()]),
         "deadline",
@@ -484,6 +522,7 @@ pub async fn spend_cap_refused_before_sending() {
     .await;
     assert_eq!(code(&e), "SPEND_LIMIT", "{}", describe(&e));
     assert_eq!(s(&get(&e, "limit")), "maxTotal");
+    assert!(describe(&e).contains("spent"), "{}", describe(&e));
     assert_eq!(nonce_of(&address).await, nonce + 1, "nothing more was sent");
     // Clean up: the unclaimed job is cancelled (escrow credited back).
     let c = ok(&exec, "cancel", &[]).await;
@@ -1344,4 +1383,224 @@ pub async fn health_reports_the_market() {
 
     let plain = create(obj(&[worker])).await;
     assert!(get(&ok(&plain, "health", &[]).await, "market").is_undefined());
+}
+
+/// A client over a counting provider on `rpc_url`, signing with `key`, on `market` (an address
+/// or `{ address, fromBlock }`); and the requests it made.
+async fn counted_client(
+    rpc_url: &str,
+    ipfs_api: &str,
+    key: &str,
+    market: JsValue,
+) -> (JsValue, JsValue) {
+    let counting = counting_provider(rpc_url);
+    let chain = obj(&[
+        ("provider", get(&counting, "provider")),
+        ("privateKey", key.into()),
+        ("pollIntervalMs", 50.into()),
+    ]);
+    let sandrun = create(obj(&[
+        ("chain", chain),
+        ("ipfs", obj(&[("api", ipfs_api.into())])),
+        ("market", market),
+    ]))
+    .await;
+    (sandrun, get(&counting, "calls"))
+}
+
+/// The requests of `method` among `calls` from index `since` on: their params.
+fn asked(calls: &JsValue, method: &str, since: u32) -> Vec<JsValue> {
+    Array::from(calls)
+        .iter()
+        .skip(since as usize)
+        .filter(|c| get(c, "method").as_string().as_deref() == Some(method))
+        .map(|c| get(&c, "params"))
+        .collect()
+}
+
+/// `eth_getCode` at a block number (the deployment search), not at `latest`.
+fn code_searches(calls: &JsValue, since: u32) -> usize {
+    asked(calls, "eth_getCode", since)
+        .iter()
+        .filter(|p| {
+            Array::from(p)
+                .get(1)
+                .as_string()
+                .is_some_and(|b| b != "latest")
+        })
+        .count()
+}
+
+/// The `fromBlock` of every `eth_getLogs` among `calls` from `since` on: of the duplicate check
+/// (`job: false`, topic 0 is JobPosted's) or of a job's history (`job: true`, topic 0 any).
+fn log_starts(calls: &JsValue, since: u32, job: bool) -> Vec<u64> {
+    asked(calls, "eth_getLogs", since)
+        .iter()
+        .map(|p| Array::from(p).get(0))
+        .filter(|f| Array::from(&get(f, "topics")).get(0).is_null() == job)
+        .map(|f| hex_u128(&get(&f, "fromBlock")) as u64)
+        .collect()
+}
+
+async fn block_number_at(url: &str) -> u64 {
+    hex_u128(&anvil_at(url, "eth_blockNumber", &[]).await) as u64
+}
+
+/// Whether `address` has code at `block` on `url`.
+async fn has_code(url: &str, address: &str, block: u64) -> bool {
+    let code = anvil_at(
+        url,
+        "eth_getCode",
+        &[address.into(), format!("{block:#x}").into()],
+    )
+    .await;
+    s(&code) != "0x"
+}
+
+/// Every read of the market's logs starts at its deployment block, never at 0: with no hint the
+/// client finds that block once (a binary search on eth_getCode: at most ceil(log2(head)) + 1
+/// calls) and keeps it; with `market: { address, fromBlock }` it searches nothing. The duplicate
+/// check reads from there; a re-attached job reads from there once, then from its posting block.
+/// Bad `market` configs are refused at create. Prints the calls made.
+pub async fn reads_start_at_the_market_block() {
+    let a = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    let bad = [
+        (obj(&[("address", "0x12".into())]), "config.market.address"),
+        (obj(&[("fromBlock", 3.into())]), "config.market.address"),
+        (
+            obj(&[("address", a.into()), ("fromBlock", (-1).into())]),
+            "config.market.fromBlock",
+        ),
+        (
+            obj(&[("address", a.into()), ("fromBlock", 1.5.into())]),
+            "config.market.fromBlock",
+        ),
+        (
+            obj(&[("address", a.into()), ("from", 3.into())]),
+            "config.market.from",
+        ),
+        (JsValue::from(7), "config.market"),
+    ];
+    for (market, field) in bad {
+        let e = wait(Sandrun::create(Some(obj(&[("market", market)]))).into())
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "VALIDATION", "{}", describe(&e));
+        let fields: Vec<String> = Array::from(&get(&e, "errors"))
+            .iter()
+            .map(|p| s(&get(&p, "field")))
+            .collect();
+        assert!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+
+    let market = fresh_market().await;
+    let key = random_key();
+    let tag = random_key();
+    let build = |sandrun: &JsValue| {
+        let b = m(sandrun, "job", &[]);
+        let b = m(
+            &b,
+            "code",
+            &[format!("print('market reads {tag}')\n").into()],
+        );
+        let b = m(&b, "payment", &["0.01 ether".into()]);
+        m(&b, "deadline", &[600.into()])
+    };
+    // No hint: the first submit searches the deployment block; its duplicate check reads from it.
+    let (plain, calls) = counted_client(rpc_url(), ipfs_api(), &key, market.as_str().into()).await;
+    let mk = ok(&plain, "market", &[market.as_str().into()]).await;
+    let address = s(&ok(&mk, "account", &[]).await);
+    anvil("anvil_setBalance", &[address.as_str().into(), FUNDS.into()]).await;
+    let exec = ok(&build(&plain), "submit", &[]).await;
+    let id = s(&get(&exec, "id"));
+    let head = block_number_at(rpc_url()).await;
+    let searched = code_searches(&calls, 0);
+    let starts = log_starts(&calls, 0, false);
+    assert_eq!(starts.len(), 1, "one duplicate check: {starts:?}");
+    let deployed = starts[0];
+    assert!(deployed > 0, "not from block 0");
+    assert!(has_code(rpc_url(), &market, deployed).await);
+    assert!(
+        !has_code(rpc_url(), &market, deployed - 1).await,
+        "the first block with code"
+    );
+    let bound = (64 - head.leading_zeros()) as usize + 1;
+    assert!(
+        (1..=bound).contains(&searched),
+        "{searched} eth_getCode for head {head}"
+    );
+    // Again on the same client: the block is kept, no search.
+    let mark = Array::from(&calls).length();
+    let e = fails(&build(&plain), "submit", &[]).await;
+    assert_eq!(code(&e), "DUPLICATE_JOB", "{}", describe(&e));
+    assert_eq!(code_searches(&calls, mark), 0, "kept on the client");
+    assert_eq!(log_starts(&calls, mark, false), vec![deployed]);
+    // The execution the submit started reads its job from the posting block.
+    let posted = log_starts(&calls, 0, true);
+    assert!(!posted.is_empty(), "the execution polled");
+    let posted = posted[0];
+    assert!(posted > deployed, "{posted} after {deployed}");
+    // With the hint: no search at all.
+    let hint = obj(&[
+        ("address", market.as_str().into()),
+        ("fromBlock", (deployed as f64).into()),
+    ]);
+    let (hinted, hinted_calls) = counted_client(rpc_url(), ipfs_api(), &key, hint).await;
+    let e = fails(&build(&hinted), "submit", &[]).await;
+    assert_eq!(code(&e), "DUPLICATE_JOB", "{}", describe(&e));
+    assert_eq!(code_searches(&hinted_calls, 0), 0);
+    assert_eq!(log_starts(&hinted_calls, 0, false), vec![deployed]);
+    let dup_calls = Array::from(&hinted_calls).length();
+    // Re-attach: the first read from the market's block, the next ones from the posting block.
+    let attached = m(&hinted, "execution", &[id.as_str().into()]);
+    let started = now();
+    while log_starts(&hinted_calls, dup_calls, true).len() < 2 && now() - started < 10_000.0 {
+        sleep(50.0).await;
+    }
+    let reads = log_starts(&hinted_calls, dup_calls, true);
+    assert!(reads.len() >= 2, "two polls: {reads:?}");
+    assert_eq!(reads[0], deployed);
+    assert!(reads[1..].iter().all(|b| *b == posted), "{reads:?}");
+    report(&format!(
+        "market reads (test chain, head {head}): deployment block {deployed} found in {searched} eth_getCode, kept; duplicate check 1 eth_getLogs over blocks {deployed}..{head} (was 0..{head}), {dup_calls} requests in all with the hint; re-attach: first read from {deployed}, then from the posting block {posted}"
+    ));
+    ok(&exec, "cancel", &[]).await;
+    let _ = bounded_failure(&attached).await;
+}
+
+/// The stack's `marketBlock` (stack.json) is the block its market's code appeared in: what a
+/// client without the hint finds (and how many eth_getCode that takes on the stack's chain).
+pub async fn stack_reads_start_at_its_market_block() {
+    let (Some(st), Some(json)) = (stack(), option_env!("SANDRUN_TEST_STACK_JSON")) else {
+        report("stack_reads_start_at_its_market_block: no stack (make pkg), skipped");
+        return;
+    };
+    let file = js_sys::JSON::parse(json).unwrap();
+    let block = get(&file, "marketBlock")
+        .as_f64()
+        .expect("stack.json has marketBlock") as u64;
+    let key = random_key();
+    let (sandrun, calls) = counted_client(st.rpc, st.ipfs, &key, st.market.into()).await;
+    let b = m(
+        &m(&m(&sandrun, "job", &[]), "code", &["print(1)\n".into()]),
+        "payment",
+        &["0.01 ether".into()],
+    );
+    // estimate() reads the registered nodes: from the deployment block it finds.
+    let est = ok(&b, "estimate", &[]).await;
+    assert!(
+        Array::from(&get(&est, "nodes")).length() >= 2,
+        "the stack's agents"
+    );
+    let searched = code_searches(&calls, 0);
+    let starts = log_starts(&calls, 0, false);
+    assert!(
+        !starts.is_empty() && starts.iter().all(|b| *b == block),
+        "{starts:?} vs marketBlock {block}"
+    );
+    let head = block_number_at(st.rpc).await;
+    report(&format!(
+        "market reads (stack, head {head}): marketBlock {block} = the block found in {searched} eth_getCode; estimate() read the nodes in {} eth_getLogs from it",
+        starts.len()
+    ));
 }

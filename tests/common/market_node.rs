@@ -44,7 +44,7 @@ macro_rules! all_market_node_scenarios {
         $crate::market_node::market_node_scenarios!($install;
             agents_serve_a_two_of_three_job, restarted_agent_neither_claims_twice_nor_loses_the_result,
             restarted_agent_submits_the_result_it_kept, stack_serves_a_posted_job,
-            wrong_job_hash_and_bad_options);
+            wrong_job_hash_and_bad_options, capabilities_decide_what_is_claimed);
     };
 }
 pub(crate) use all_market_node_scenarios;
@@ -162,6 +162,30 @@ impl Agent {
         faulty: bool,
         store: JsValue,
     ) -> Agent {
+        Agent::with_options(worker, market, client, faulty, store, JsValue::UNDEFINED).await
+    }
+
+    /// An agent with `capabilities` (`market({ capabilities })`) and a new funded client.
+    async fn with_capabilities(worker: &str, market: &str, capabilities: JsValue) -> Agent {
+        Agent::with_options(
+            worker,
+            market,
+            None,
+            false,
+            JsValue::UNDEFINED,
+            capabilities,
+        )
+        .await
+    }
+
+    async fn with_options(
+        worker: &str,
+        market: &str,
+        client: Option<(JsValue, String)>,
+        faulty: bool,
+        store: JsValue,
+        capabilities: JsValue,
+    ) -> Agent {
         let (sandrun, address) = match client {
             Some(c) => c,
             None => funded(worker, Some(market)).await,
@@ -181,6 +205,7 @@ impl Agent {
                 ("faulty", faulty.into()),
                 ("pollIntervalMs", 100.into()),
                 ("store", store),
+                ("capabilities", capabilities),
             ])],
         );
         let seen: Seen = Rc::default();
@@ -249,13 +274,18 @@ impl Agent {
 
 /// A job in format v1: its directory added to Kubo, its job hash; (inputCid, jobHash hex).
 async fn job_on_ipfs(sandrun: &JsValue, code: &str) -> (String, String) {
-    let mut files = SortedMap::new();
-    files.insert("main.py".to_string(), code.as_bytes().to_vec());
     let manifest = Manifest {
         entrypoint: "main.py".into(),
         outputs: vec!["out/*".into()],
         ..Default::default()
     };
+    job_on_ipfs_with(sandrun, code, manifest).await
+}
+
+/// `job_on_ipfs` with a manifest of the test's own (its entrypoint holds `code`).
+async fn job_on_ipfs_with(sandrun: &JsValue, code: &str, manifest: Manifest) -> (String, String) {
+    let mut files = SortedMap::new();
+    files.insert(manifest.entrypoint.clone(), code.as_bytes().to_vec());
     let pkg = sandrun_sdk::core::package::package(&files, &manifest);
     let job_hash = sha256_hex(&pkg.hash_input);
     let archive = platform::gzip(&pkg.tar).await.expect("gzip");
@@ -740,4 +770,105 @@ pub async fn stack_serves_a_posted_job() {
         .map(|a| s(&a))
         .collect();
     assert_eq!(dissenting, faulty);
+}
+
+/// Capabilities are matched against the job's manifest.json before a claim. A python3 job: the
+/// agent whose interpreters exclude it skips it (`job-skipped`, with the reason) and never claims
+/// (no JobClaimed of its own on chain) while the python3 agent claims and submits. A job naming
+/// an environment: the python3 agent, whose config names no environments, asks its worker's
+/// `GET /environments` (the dev node has no templates) and skips it. Bad capabilities are a
+/// ValidationError from start().
+pub async fn capabilities_decide_what_is_claimed() {
+    let (poster, market, address) = poster().await;
+    let w = workers();
+    let node_only = Agent::with_capabilities(
+        &w[0],
+        &address,
+        obj(&[("interpreters", Array::of1(&"node".into()).into())]),
+    )
+    .await;
+    let python = Agent::with_capabilities(
+        &w[1],
+        &address,
+        obj(&[
+            (
+                "interpreters",
+                Array::of2(&"python3".into(), &"bash".into()).into(),
+            ),
+            ("maxMemoryMb", 2048.into()),
+        ]),
+    )
+    .await;
+    node_only.start().await;
+    python.start().await;
+
+    let (cid, job_hash) = job_on_ipfs(&poster, CODE).await;
+    // 2-of-2: a place stays open for the other agent, so what keeps it out is its capabilities.
+    let (job_id, _) = post(&market, &cid, &job_hash, 2, 2).await;
+    python.until("result-submitted", 1, 60_000.0).await;
+    node_only.until("job-skipped", 1, 60_000.0).await;
+    let skipped = &node_only.events("job-skipped")[0];
+    assert_eq!(big(&get(skipped, "jobId")), big(&job_id));
+    let reason = s(&get(skipped, "reason"));
+    assert!(reason.contains("interpreter python3"), "{reason}");
+    assert!(node_only.events("job-claimed").is_empty());
+    let job = ok(&market, "job", std::slice::from_ref(&job_id)).await;
+    let claimants: Vec<String> = Array::from(&get(&job, "claims"))
+        .iter()
+        .map(|a| s(&a))
+        .collect();
+    assert_eq!(
+        claimants,
+        vec![python.address.clone()],
+        "only the python3 agent claimed"
+    );
+
+    let env_job = Manifest {
+        entrypoint: "main.py".into(),
+        environment: Some("cuda-12".into()),
+        outputs: vec!["out/*".into()],
+        ..Default::default()
+    };
+    let (cid, job_hash) = job_on_ipfs_with(&poster, CODE, env_job).await;
+    let (env_id, _) = post(&market, &cid, &job_hash, 2, 2).await;
+    python.until("job-skipped", 1, 60_000.0).await;
+    let skipped = &python.events("job-skipped")[0];
+    assert_eq!(big(&get(skipped, "jobId")), big(&env_id));
+    let reason = s(&get(skipped, "reason"));
+    assert!(reason.contains("environment cuda-12"), "{reason}");
+    node_only.until("job-skipped", 2, 60_000.0).await;
+    assert_eq!(python.events("job-claimed").len(), 1, "the first job only");
+    assert!(python.errors().is_empty() && node_only.errors().is_empty());
+    let job = ok(&market, "job", std::slice::from_ref(&env_id)).await;
+    assert_eq!(s(&get(&job, "state")), "open", "nobody claimed it");
+    report(&format!(
+        "market node capabilities: skipped with \"{reason}\""
+    ));
+    node_only.stop();
+    python.stop();
+
+    let cases = [
+        (obj(&[("interpreters", "python3".into())]), "interpreters"),
+        (obj(&[("maxMemoryMb", (-1).into())]), "maxMemoryMb"),
+    ];
+    for (capabilities, field) in cases {
+        let bad = crate::common::m(
+            &crate::common::m(
+                &crate::common::m(&python.sandrun, "node", &[]),
+                "endpoint",
+                &[w[1].as_str().into()],
+            ),
+            "market",
+            &[obj(&[
+                ("market", address.as_str().into()),
+                ("bond", "0.1 ether".into()),
+                ("price", "0.01 ether".into()),
+                ("capabilities", capabilities),
+            ])],
+        );
+        let e = fails(&bad, "start", &[]).await;
+        assert_eq!(s(&get(&e, "code")), "VALIDATION", "{}", describe(&e));
+        let fields = describe(&get(&e, "errors"));
+        assert!(fields.contains(field), "{field} in {fields}");
+    }
 }

@@ -12,9 +12,11 @@
 //! - `config`: the `chain` section of `Sandrun.create()`, checked at `create`;
 //! - `provider`: the EIP-1193 port and the HTTP JSON-RPC provider;
 //! - `errors`: failures → typed errors (revert data, 4001, wrong chain, insufficient funds);
+//! - `log_ranges`: `eth_getLogs` ranges split when a provider refuses their size;
 //! - `rpc`: typed JSON-RPC calls (hex quantities, never floats);
 //! - `signer`: the local key and its nonces for concurrent sends;
 //! - `connection`: a connected chain (provider, expected chain id, account, wallet events);
+//! - `deployment`: the block a contract was deployed in (where its log reads start);
 //! - `fees`: EIP-1559 fees from `eth_feeHistory` under the user's cap, legacy fallback;
 //! - `send`: estimate, fees, sign or send, confirmations, replacement, speed-up and cancel;
 //! - `events`: decoded contract logs as JS objects, and the indexed-argument filters;
@@ -31,11 +33,13 @@ pub mod config;
 pub mod provider;
 
 pub mod errors;
+pub mod log_ranges;
 pub mod rpc;
 
 pub mod signer;
 
 pub mod connection;
+pub mod deployment;
 pub mod fees;
 
 pub mod send;

@@ -2,6 +2,7 @@
 //! never JS numbers; an answer of another shape is a `ProtocolError` naming the method.
 
 use super::errors;
+use super::log_ranges::{is_range_refusal, Ranges};
 use super::provider::{Provider, RpcError};
 use crate::core::boundary::error::Result;
 use crate::core::boundary::js::{prop, Obj};
@@ -246,9 +247,12 @@ impl Rpc {
     }
 
     pub async fn code(&self, address: Address) -> Result<Bytes> {
+        self.code_at(address, At::Latest).await
+    }
+
+    pub async fn code_at(&self, address: Address, at: At) -> Result<Bytes> {
         let a = JsValue::from_str(&address.to_checksum(None));
-        self.read("eth_getCode", &[a, "latest".into()], bytes_of)
-            .await
+        self.read("eth_getCode", &[a, at.to_js()], bytes_of).await
     }
 
     pub async fn balance(&self, address: Address) -> Result<U256> {
@@ -391,8 +395,40 @@ impl Rpc {
             .map(Some)
     }
 
+    /// The logs `filter` matches, oldest first. A range the provider refuses for its size (see
+    /// `log_ranges`) is read in halves: the one place the SDK meets providers' `eth_getLogs` caps.
     pub async fn logs(&self, filter: &LogFilter) -> Result<Vec<Log>> {
         let method = "eth_getLogs";
+        let mut ranges = Ranges::new(filter.from_block, filter.to_block);
+        let mut out = Vec::new();
+        while let Some((from, to)) = ranges.to_ask() {
+            let v = match self.logs_in(filter, from, to).await {
+                Ok(v) => v,
+                Err(RpcError::Answer { code, message, .. })
+                    if is_range_refusal(code, &message) && ranges.refused() =>
+                {
+                    continue
+                }
+                Err(e) => return Err(errors::rpc(method, e)),
+            };
+            if !Array::is_array(&v) {
+                return Err(errors::bad_answer(method, "not an array"));
+            }
+            for l in Array::from(&v).iter() {
+                out.push(Log::read(method, &l)?);
+            }
+            ranges.answered();
+        }
+        Ok(out)
+    }
+
+    /// One `eth_getLogs` of blocks `from..=to`: the provider's answer as it came.
+    async fn logs_in(
+        &self,
+        filter: &LogFilter,
+        from: u64,
+        to: u64,
+    ) -> std::result::Result<JsValue, RpcError> {
         let topics: Array = filter
             .topics
             .iter()
@@ -403,17 +439,11 @@ impl Rpc {
             .collect();
         let f = Obj::new();
         f.set("address", &filter.address.to_checksum(None))
-            .set("fromBlock", &qty64(filter.from_block))
-            .set("toBlock", &qty64(filter.to_block))
+            .set("fromBlock", &qty64(from))
+            .set("toBlock", &qty64(to))
             .set("topics", &JsValue::from(topics));
-        let v = self.request(method, &[f.into()]).await?;
-        if !Array::is_array(&v) {
-            return Err(errors::bad_answer(method, "not an array"));
-        }
-        Array::from(&v)
-            .iter()
-            .map(|l| Log::read(method, &l))
-            .collect()
+        let params: Array = [JsValue::from(f)].iter().collect();
+        self.provider.request("eth_getLogs", params).await
     }
 
     /// The provider's accounts; `ask` prompts a wallet (`eth_requestAccounts`).

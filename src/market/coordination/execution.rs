@@ -10,6 +10,7 @@ use super::history::{self, History};
 use super::ipfs_call::{directory_files, MarketIpfs};
 use super::progress::Progress;
 use super::results::{self, Checked};
+use super::spend;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::{Obj, ToJs};
 use crate::core::boundary::platform::{now_ms, sleep};
@@ -146,7 +147,8 @@ pub struct MarketExecution {
     /// Computed before submission; read from `JobPosted` for a re-attached job.
     job_hash: RefCell<Option<String>>,
     pub progress: Rc<Progress>,
-    from_block: u64,
+    /// The job's posting block (0 until known: see `history::read`).
+    from_block: Cell<u64>,
     status: RefCell<String>,
     outcome: Settle<Shared>,
     poll_ms: f64,
@@ -174,7 +176,7 @@ impl MarketExecution {
             job_id,
             job_hash: RefCell::new(job_hash),
             progress,
-            from_block,
+            from_block: Cell::new(from_block),
             status: RefCell::new("queued".into()),
             outcome: Settle::default(),
             poll_ms,
@@ -253,7 +255,7 @@ impl MarketExecution {
 
     /// One look at the job: what changed, and the outcome once it is settled.
     async fn poll(&self, seen: &mut Seen) -> Result<Option<Outcome>> {
-        let h = history::read(&self.contract, self.job_id, self.from_block).await?;
+        let h = history::read(&self.client, &self.contract, self.job_id, &self.from_block).await?;
         let posted = h.posted.clone().ok_or_else(|| {
             SdkError::new(
                 Code::NotFound,
@@ -350,13 +352,16 @@ impl MarketExecution {
     ) -> Result<Option<Outcome>> {
         self.progress.emit("settling", &[("action", &action)]);
         match sent.await {
-            Ok((s, m)) => Ok(Some(self.finish(
-                &s,
-                m.receipt.hash,
-                Some(&m),
-                report,
-                input_cid,
-            ))),
+            Ok((s, m)) => {
+                spend::paid_gas(&self.client, &m);
+                Ok(Some(self.finish(
+                    &s,
+                    m.receipt.hash,
+                    Some(&m),
+                    report,
+                    input_cid,
+                )))
+            }
             Err(_) if self.settled_elsewhere().await || retry => Ok(None),
             Err(e) => Err(e.op(action)),
         }

@@ -4,6 +4,7 @@
 //! pinning services). Probes run at once; none throws: a failure is reported as `down`.
 
 use super::config::market_of;
+use super::history::registered_nodes;
 use super::ipfs_call::{settle, MarketIpfs};
 use crate::core::actions::health::health as worker_health;
 use crate::core::boundary::error::Result;
@@ -14,11 +15,10 @@ use crate::core::client::Client;
 use crate::core::sandrun::Sandrun;
 use crate::core::transport::CallOpts;
 use crate::market::chain::connection::Chain;
-use crate::market::chain::rpc::LogFilter;
+use crate::market::chain::contract::MarketContract;
 use crate::market::chain::values::Addr;
 use alloy_primitives::Address;
 use js_sys::Promise;
-use sandrun_chain::events::{decode_log, topic0, MarketEvent};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -72,27 +72,12 @@ async fn chain_health(client: &Rc<Client>) -> (ChainHealth, Vec<(Address, String
         h.head_block = Some(head as f64);
         h.contract = !chain.rpc.code(address).await?.is_empty();
         // The nodes' endpoints, as they registered or last updated them.
-        let mut nodes: Vec<(Address, String)> = Vec::new();
-        let topics = ["NodeRegistered", "NodeUpdated"]
-            .iter()
-            .filter_map(|n| topic0(n));
-        for t in topics {
-            let filter = LogFilter {
-                address,
-                topics: vec![Some(t)],
-                from_block: 0,
-                to_block: head,
-            };
-            for log in chain.rpc.logs(&filter).await? {
-                let (node, endpoint) = match decode_log(&log.topics, &log.data) {
-                    Ok(MarketEvent::NodeRegistered(r)) => (r.node, r.endpoint),
-                    Ok(MarketEvent::NodeUpdated(u)) => (u.node, u.endpoint),
-                    _ => continue,
-                };
-                nodes.retain(|(n, _)| *n != node);
-                nodes.push((node, endpoint));
-            }
-        }
+        let contract = MarketContract {
+            chain,
+            address,
+            chain_id: h.chain_id.unwrap_or_default() as u64,
+        };
+        let nodes = registered_nodes(client, &contract).await?;
         Ok::<_, crate::core::boundary::error::SdkError>(nodes)
     };
     let nodes = match run.await {

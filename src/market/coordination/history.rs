@@ -3,14 +3,23 @@
 //! `JobCancelled`), read in one `eth_getLogs`. This is what a re-attached execution knows the job
 //! by (its job hash, input CID, quorum and deadline), what the submitter checks each result by
 //! (output CID and signature, which `getJob` does not return), and how a settlement made by
-//! someone else is read back.
+//! someone else is read back. Also the registered nodes (`estimate()` and `marketHealth()`), and
+//! the duplicate check's earlier postings.
+//!
+//! Every read starts at the market's first block (`first_block`: `config.market.fromBlock`, else
+//! the deployment block found once per client), or later when the job's posting block is known;
+//! never at block 0, which on a long chain is millions of blocks of nothing.
 
+use super::config::{market_location_of, MarketLocation};
 use super::results::Submitted;
 use crate::core::boundary::error::{Code, Result, SdkError};
+use crate::core::client::Client;
 use crate::market::chain::contract::MarketContract;
+use crate::market::chain::deployment::deployment_block;
 use crate::market::chain::rpc::LogFilter;
 use alloy_primitives::{Address, B256, U256};
 use sandrun_chain::events::{decode_log, settlement, topic0, MarketEvent, Settlement};
+use std::cell::Cell;
 
 /// What `JobPosted` said.
 #[derive(Debug, Clone)]
@@ -38,8 +47,31 @@ fn word(v: U256) -> B256 {
     B256::from(v)
 }
 
-/// The job's logs from `from_block` to the head.
-pub async fn read(c: &MarketContract, job_id: U256, from_block: u64) -> Result<History> {
+/// The block this client's reads of the market's logs start at: `config.market.fromBlock` when
+/// given (for this market), else the contract's deployment block.
+pub async fn first_block(client: &Client, c: &MarketContract) -> Result<u64> {
+    match market_location_of(client) {
+        Ok(MarketLocation {
+            address,
+            from_block: Some(b),
+        }) if address == c.address => Ok(b),
+        _ => deployment_block(client, &c.chain, c.address).await,
+    }
+}
+
+/// The job's logs from `start` to the head. `start` is the job's posting block, or 0 when it is
+/// not known (a re-attached job): the read then starts at `first_block`, and `start` becomes the
+/// posting block once `JobPosted` is read, so that later reads cover only the job's blocks.
+pub async fn read(
+    client: &Client,
+    c: &MarketContract,
+    job_id: U256,
+    start: &Cell<u64>,
+) -> Result<History> {
+    let from_block = match start.get() {
+        0 => first_block(client, c).await?,
+        known => known,
+    };
     let head = c.chain.rpc.block_number().await?;
     let logs = c
         .chain
@@ -88,17 +120,22 @@ pub async fn read(c: &MarketContract, job_id: U256, from_block: u64) -> Result<H
     if let Some(tx) = settled_tx {
         h.settled = settlement(job_id, &events).map(|s| (s, tx));
     }
+    if let Some(p) = &h.posted {
+        start.set(p.block);
+    }
     Ok(h)
 }
 
 /// A job this poster already posted with the same job hash and input CID that is not settled
 /// (open or claimed): its id.
 pub async fn unsettled_duplicate(
+    client: &Client,
     c: &MarketContract,
     poster: Address,
     job_hash: B256,
     input_cid: &str,
 ) -> Result<Option<U256>> {
+    let from_block = first_block(client, c).await?;
     let head = c.chain.rpc.block_number().await?;
     let topic = topic0("JobPosted")
         .ok_or_else(|| SdkError::new(Code::Internal, "JobPosted has no topic"))?;
@@ -108,7 +145,7 @@ pub async fn unsettled_duplicate(
         .logs(&LogFilter {
             address: c.address,
             topics: vec![Some(topic), None, Some(poster.into_word()), Some(job_hash)],
-            from_block: 0,
+            from_block,
             to_block: head,
         })
         .await?;
@@ -124,4 +161,40 @@ pub async fn unsettled_duplicate(
         }
     }
     Ok(None)
+}
+
+/// Every node that registered, with the endpoint it registered or last updated
+/// (`NodeRegistered`, `NodeUpdated`), in the order they first registered.
+pub async fn registered_nodes(
+    client: &Client,
+    c: &MarketContract,
+) -> Result<Vec<(Address, String)>> {
+    let from_block = first_block(client, c).await?;
+    let head = c.chain.rpc.block_number().await?;
+    let mut logs = Vec::new();
+    for name in ["NodeRegistered", "NodeUpdated"] {
+        let topic = topic0(name)
+            .ok_or_else(|| SdkError::new(Code::Internal, format!("{name} has no topic")))?;
+        let filter = LogFilter {
+            address: c.address,
+            topics: vec![Some(topic)],
+            from_block,
+            to_block: head,
+        };
+        logs.extend(c.chain.rpc.logs(&filter).await?);
+    }
+    logs.sort_by_key(|l| (l.block_number, l.log_index));
+    let mut nodes: Vec<(Address, String)> = Vec::new();
+    for log in &logs {
+        let (node, endpoint) = match decode_log(&log.topics, &log.data) {
+            Ok(MarketEvent::NodeRegistered(r)) => (r.node, r.endpoint),
+            Ok(MarketEvent::NodeUpdated(u)) => (u.node, u.endpoint),
+            _ => continue,
+        };
+        match nodes.iter_mut().find(|(n, _)| *n == node) {
+            Some(known) => known.1 = endpoint,
+            None => nodes.push((node, endpoint)),
+        }
+    }
+    Ok(nodes)
 }

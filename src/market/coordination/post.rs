@@ -1,7 +1,8 @@
 //! `submit()` of a paid job, up to its escrow: every check that needs no network first (terms,
-//! config, spend caps), then the inputs on IPFS (an IPFS failure stops here, before any payment),
-//! the no-double-pay check, and `postJob`. A failed or rejected escrow leaves nothing posted and
-//! nothing paid; its error names the stage and keeps the input CID for a retry.
+//! config), the spend caps (on the payment plus the estimated gas: reads only), then the inputs
+//! on IPFS (an IPFS failure stops here, before any payment), the no-double-pay check, and
+//! `postJob`. A failed or rejected escrow leaves nothing posted and nothing paid; its error
+//! names the stage and keeps the input CID for a retry.
 
 use super::config::{limits_of, market_of};
 use super::execution::MarketExecution;
@@ -99,7 +100,6 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     }
     let job_hash = format::job_hash_bytes(&job.job_hash)
         .map_err(|e| SdkError::new(Code::Internal, e.to_string()))?;
-    spend::check(&limits, spend_key.as_ref(), terms.payment)?;
     let progress = Rc::new(Progress::default());
     let files = format::input_entries(&job.archive, &job.manifest);
     let total: usize = files.iter().map(|(_, b)| b.len()).sum();
@@ -111,6 +111,8 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
         ],
     );
     let contract = Rc::new(MarketContract::open(chain, address).await?);
+    let cost = spend::cost(&contract, &terms, &limits).await?;
+    spend::check(&limits, spend_key.as_ref(), cost)?;
 
     // Inputs on IPFS: before any payment, so that an IPFS failure costs nothing.
     progress.emit("uploading", &[("bytes", &0.0), ("total", &(total as f64))]);
@@ -140,7 +142,9 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     // Never pay twice for the same job by accident.
     let poster = contract.chain.sender().await?.address();
     if !terms.allow_duplicate {
-        if let Some(existing) = unsettled_duplicate(&contract, poster, job_hash, &cid).await? {
+        if let Some(existing) =
+            unsettled_duplicate(&client, &contract, poster, job_hash, &cid).await?
+        {
             let d = Obj::new();
             d.set("existingJobId", &Wei(existing)).set("inputCid", &cid);
             return Err(SdkError::new(
@@ -154,7 +158,7 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     }
 
     // Escrow.
-    spend::reserve(&limits, spend_key.as_ref(), terms.payment)?;
+    let reserved = spend::reserve(&limits, spend_key.as_ref(), cost)?;
     let p = progress.clone();
     let confirmations = contract.chain.settings.confirmations as f64;
     let on_sent = Closure::<dyn FnMut(JsValue)>::new(move |hash: JsValue| {
@@ -175,7 +179,7 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     let (job_id, mined) = match contract.post_job(&posting, &opts).await {
         Ok(r) => r,
         Err(e) => {
-            spend::release(spend_key.as_ref(), terms.payment);
+            spend::release(spend_key.as_ref(), reserved);
             let message = format!(
                 "escrow (postJob) failed: nothing was posted or paid; the inputs stay on IPFS as {cid} for a retry. {}",
                 e.message
@@ -188,6 +192,7 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
             return Err(e);
         }
     };
+    spend::posted(spend_key.as_ref(), reserved, terms.payment, &mined);
     let gas = mined.receipt.gas_used * mined.receipt.effective_gas_price;
     progress.emit(
         "escrow",

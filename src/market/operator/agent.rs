@@ -5,17 +5,19 @@
 //! result on chain for is run (the worker's result is deterministic: the same result hash and
 //! the same CID) and submitted, and only a job it has not claimed is claimed.
 
+use super::capabilities::{mismatch, template_names, MarketCapabilities, Needs};
 use super::job::{self, Finished};
 use super::store::{Place, Store};
 use crate::core::actions;
 use crate::core::boundary::error::{Code, FieldProblem, Result, SdkError};
-use crate::core::boundary::js::{Obj, ToJs};
+use crate::core::boundary::js::{message_of, string, Obj, ToJs};
 use crate::core::boundary::platform::{self, now_ms};
 use crate::core::boundary::promise::{promise, spawn, Events};
 use crate::core::client::Client;
 use crate::core::transport::{CallOpts, Fut};
 use crate::market::chain::connection::Chain;
 use crate::market::chain::contract::MarketContract;
+use crate::market::chain::deployment::deployment_block;
 use crate::market::chain::results::TxReceipt;
 use crate::market::chain::send::{Mined, SendOptions};
 use crate::market::chain::values::{bigint, Addr, Hash, Wei};
@@ -29,10 +31,12 @@ use sandrun_chain::market::JobState;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
 pub const MARKET_NODE_EVENTS: &[&str] = &[
     "registered",
     "job-seen",
+    "job-skipped",
     "job-claimed",
     "job-completed",
     "result-submitted",
@@ -41,7 +45,7 @@ pub const MARKET_NODE_EVENTS: &[&str] = &[
 
 #[wasm_bindgen(typescript_custom_section)]
 const MARKET_NODE_TS: &'static str = r#"
-export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-claimed' | 'job-completed' | 'result-submitted' | 'error';
+export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-skipped' | 'job-claimed' | 'job-completed' | 'result-submitted' | 'error';
 "#;
 
 /// The agent's settings, checked when the builder's `market()` is called.
@@ -50,11 +54,14 @@ pub struct Settings {
     pub bond: U256,
     /// The least `pricePerNode` it takes a job for (also its price on chain).
     pub price: U256,
-    pub from_block: u64,
+    /// None: the market's deployment block.
+    pub from_block: Option<u64>,
     pub poll_ms: f64,
     /// Seconds a job must have left before its deadline to be claimed.
     pub min_time_left: u64,
     pub faulty: bool,
+    /// What the node runs; jobs that ask for more are skipped.
+    pub capabilities: MarketCapabilities,
     /// Keeps published results until they are on chain (`store.rs`).
     pub store: Option<Store>,
 }
@@ -176,7 +183,11 @@ impl Agent {
         *self.contract.borrow_mut() = Some(contract.clone());
         *self.ipfs.borrow_mut() = Some(Rc::new(ipfs));
         self.register(&contract, address, key).await?;
-        self.follow(&contract);
+        let from_block = match self.settings.from_block {
+            Some(b) => b,
+            None => deployment_block(&self.worker, &contract.chain, contract.address).await?,
+        };
+        self.follow(&contract, from_block);
         Ok(())
     }
 
@@ -211,9 +222,9 @@ impl Agent {
         Ok(())
     }
 
-    /// Follows `JobPosted` from `fromBlock` (back-filled, then polled); each job is taken up in
+    /// Follows `JobPosted` from `from_block` (back-filled, then polled); each job is taken up in
     /// its own task, so a long job does not hold the others back.
-    fn follow(self: &Rc<Self>, c: &MarketContract) {
+    fn follow(self: &Rc<Self>, c: &MarketContract, from_block: u64) {
         let weak = Rc::downgrade(self);
         let sink: Sink = Rc::new(move |w: WatchedLog| -> Fut<'static, ()> {
             let weak = weak.clone();
@@ -238,7 +249,7 @@ impl Agent {
             }
         });
         let opts = WatchOptions {
-            from: From::Block(self.settings.from_block),
+            from: From::Block(from_block),
             confirmations: 1,
             poll_ms: self.settings.poll_ms,
             on_error: Some(on_error),
@@ -299,6 +310,12 @@ impl Agent {
                 let cheap = p.price_per_node < self.settings.price;
                 let late = job.deadline < now + self.settings.min_time_left;
                 if !running || full || cheap || late {
+                    return Ok(false);
+                }
+                if let Some(reason) = self.mismatch(&p).await {
+                    let o = job_event(p.id);
+                    o.set("inputCid", &p.input_cid).set("reason", &reason);
+                    self.events.emit("job-skipped", &o.into());
                     return Ok(false);
                 }
                 match c.claim(p.id, &SendOptions::default()).await {
@@ -364,6 +381,33 @@ impl Agent {
         Ok(true)
     }
 
+    /// Why this node does not take the job (None: it matches its capabilities): read from the
+    /// job's `manifest.json` on IPFS (listed, then read by its own CID, both verified; at most
+    /// 64 KiB, a manifest is a few hundred bytes). A manifest that cannot be read is a reason.
+    async fn mismatch(&self, p: &Posted) -> Option<String> {
+        let ipfs = self.ipfs.borrow().clone()?;
+        let needs = match read_manifest(&ipfs, &p.input_cid).await {
+            Ok(m) => Needs::of_manifest(&m),
+            Err(e) => return Some(format!("its manifest could not be read: {}", e.message)),
+        };
+        let Some(needs) = needs else {
+            return Some(format!("its {} is not a JSON object", format::MANIFEST));
+        };
+        let caps = &self.settings.capabilities;
+        let templates = if needs.environment.is_some() && caps.asks_worker_environments() {
+            let read = |v: &JsValue, _| template_names(v).ok_or_else(|| "no templates".to_string());
+            let opts = CallOpts::default();
+            let answer = self
+                .worker
+                .http
+                .get_json("environments", "/environments", &opts, read);
+            answer.await.ok()
+        } else {
+            None
+        };
+        mismatch(caps, templates.as_deref(), &needs)
+    }
+
     /// The result the store kept for this job (a store that fails is reported, and the job
     /// run).
     async fn kept(&self, at: &Place) -> Option<job::Published> {
@@ -418,6 +462,37 @@ impl Agent {
             w.stop();
         }
     }
+}
+
+/// The `manifest.json` of the job directory at `cid`, parsed.
+async fn read_manifest(ipfs: &Ipfs, cid: &str) -> Result<JsValue> {
+    const MAX_MANIFEST: f64 = 64.0 * 1024.0;
+    let listed = JsFuture::from(ipfs.ls(cid.to_string(), None))
+        .await
+        .map_err(job::from_js)?;
+    let entry = js_sys::Array::from(&listed)
+        .iter()
+        .find(|e| string(e, "name").as_deref() == Some(format::MANIFEST))
+        .and_then(|e| string(&e, "cid"))
+        .ok_or_else(|| {
+            SdkError::new(
+                Code::Protocol,
+                format!("{cid} holds no {}", format::MANIFEST),
+            )
+        })?;
+    let options = Obj::new();
+    options.set("length", &MAX_MANIFEST);
+    let bytes = JsFuture::from(ipfs.get(entry, Some(options.into())))
+        .await
+        .map_err(job::from_js)?;
+    let text = String::from_utf8(js_sys::Uint8Array::new(&bytes).to_vec())
+        .map_err(|_| SdkError::new(Code::Protocol, format!("{} is not UTF-8", format::MANIFEST)))?;
+    js_sys::JSON::parse(&text).map_err(|e| {
+        SdkError::new(
+            Code::Protocol,
+            format!("{}: {}", format::MANIFEST, message_of(&e)),
+        )
+    })
 }
 
 /// `status()`'s answer.

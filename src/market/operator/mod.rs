@@ -10,9 +10,11 @@
 //!
 //! - `job`: one job on the worker and its result directory (format v1, `market::format`);
 //! - `store`: published results kept until they are on chain (optional, `localStorage`-like);
+//! - `capabilities`: what the node runs, checked against a job's manifest before a claim;
 //! - `agent`: `MarketNode`, registration, following `JobPosted`, restart safety, `withdraw()`.
 
 pub mod agent;
+pub mod capabilities;
 pub mod job;
 pub mod store;
 
@@ -24,6 +26,7 @@ use crate::ext::operator::NodeBuilder;
 use crate::market::chain::values::{address, amount};
 use agent::{Agent, Settings};
 use alloy_primitives::{Address, U256};
+use capabilities::MarketCapabilities;
 use std::rc::Rc;
 use store::Store;
 use wasm_bindgen::prelude::*;
@@ -40,13 +43,17 @@ pub struct MarketNodeOptions {
     /// The node's price on chain, and the least `pricePerNode` it takes a job for.
     #[js(ts = "bigint | string")]
     pub price: Option<JsValue>,
-    /// The block `JobPosted` is back-filled from (default 0: every job the market has, so a
-    /// restarted node finds the jobs it claimed).
+    /// The block `JobPosted` is back-filled from (default: the market's deployment block,
+    /// found once: every job the market has, so a restarted node finds the jobs it claimed).
     pub from_block: Option<f64>,
     /// How often the chain is polled for new jobs, in ms (default 1000).
     pub poll_interval_ms: Option<f64>,
     /// Seconds a job must have left before its deadline to be claimed (default 30).
     pub min_time_left: Option<f64>,
+    /// What the node runs (each key missing: no limit); a posted job whose `manifest.json` asks
+    /// for more is skipped (event `job-skipped` with the reason), never claimed.
+    #[js(ts = "MarketCapabilities")]
+    pub capabilities: Option<JsValue>,
     /// For tests and demos: alters every output before adding it, and submits the result hash
     /// of the altered bytes (the submitter's verification must catch it).
     pub faulty: Option<bool>,
@@ -108,10 +115,17 @@ fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
         market,
         bond,
         price,
-        from_block: whole("fromBlock", o.from_block, 0.0, problems) as u64,
+        from_block: o
+            .from_block
+            .map(|b| whole("fromBlock", Some(b), 0.0, problems) as u64),
         poll_ms: whole("pollIntervalMs", o.poll_interval_ms, 1000.0, problems).max(50.0),
         min_time_left: whole("minTimeLeft", o.min_time_left, 30.0, problems) as u64,
         faulty: o.faulty.unwrap_or(false),
+        capabilities: MarketCapabilities::checked(&o.capabilities.unwrap_or(JsValue::UNDEFINED))
+            .unwrap_or_else(|p| {
+                problems.extend(p);
+                MarketCapabilities::default()
+            }),
         store: Store::from_js(o.store).unwrap_or_else(|p| {
             problems.push(FieldProblem::new("store", p));
             None
