@@ -1279,7 +1279,11 @@ pub async fn stack_on_stage_live_from_packaging() {
         .collect::<Vec<_>>();
     assert_eq!(escrow.len(), 2, "sent, then mined");
     assert_eq!(get(escrow[0], "confirmations").as_f64(), Some(0.0));
-    assert!(get(escrow[1], "jobId").is_bigint(), "{}", describe(escrow[1]));
+    assert!(
+        get(escrow[1], "jobId").is_bigint(),
+        "{}",
+        describe(escrow[1])
+    );
     assert_eq!(after.first().map(String::as_str), Some("claims"));
     assert_eq!(after.last().map(String::as_str), Some("done"));
     assert!(
@@ -1310,7 +1314,12 @@ pub async fn stack_on_stage_live_from_packaging() {
     }
     assert_eq!(heard.len(), iterated.len(), "{after:?}");
     for (a, b) in heard.iter().zip(&iterated) {
-        assert!(js_sys::Object::is(a, b), "{} vs {}", describe(a), describe(b));
+        assert!(
+            js_sys::Object::is(a, b),
+            "{} vs {}",
+            describe(a),
+            describe(b)
+        );
     }
 
     // The upload's bytes: from 0 to the total the uploading stage names, never backwards.

@@ -295,7 +295,10 @@ impl AddedBytes<'_> {
         }
         self.bytes = bytes;
         if let Some(f) = self.hear {
-            let _ = f.call1(&JsValue::NULL, &JsValue::from_f64((self.before + bytes) as f64));
+            let _ = f.call1(
+                &JsValue::NULL,
+                &JsValue::from_f64((self.before + bytes) as f64),
+            );
         }
     }
 }
