@@ -1228,7 +1228,7 @@ extern "C" {
 /// (same objects, same order) `exec.progress()` gives. The callback throws every time and the
 /// job still settles. `onProgress` hears the IPFS upload's bytes, `{ loaded, total }` from 0 to
 /// the total, before `submit()` resolves. A bad `onStage` or an unknown option is a
-/// `ValidationError` before anything is sent.
+/// `ValidationError` before anything is sent; a job without `.payment()` never calls `onStage`.
 pub async fn stack_on_stage_live_from_packaging() {
     let Some(st) = stack() else {
         report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
@@ -1343,6 +1343,18 @@ pub async fn stack_on_stage_live_from_packaging() {
     assert_eq!(bytes.first(), Some(&(0.0, total)));
     assert_eq!(bytes.last(), Some(&(total, total)));
     assert!(bytes.windows(2).all(|w| w[0].0 <= w[1].0), "{bytes:?}");
+    // A job without .payment() has no stages: onStage is accepted and never called.
+    let endpoint = option_env!("SANDRUN_TEST_ENDPOINT").unwrap_or("http://127.0.0.1:18443");
+    let plain = create(obj(&[("endpoint", endpoint.into())])).await;
+    let rec = stage_recorder();
+    let options = obj(&[("onStage", get(&get(&rec, "options"), "onStage"))]);
+    let exec = ok(&job(&plain, "unpaid"), "submit", &[options]).await;
+    ok(&exec, "wait", &[]).await;
+    assert_eq!(
+        Array::from(&get(&rec, "log")).length(),
+        0,
+        "onStage of an unpaid job"
+    );
     report(&format!(
         "market onStage: {} events before submit() resolved, {} after; {} upload counts of {total} B",
         before.len(),
