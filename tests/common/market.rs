@@ -676,16 +676,11 @@ pub async fn no_claims_refund_and_reattach() {
         "{}",
         describe(&get(&events, "logs"))
     );
-    let mut iterated = Vec::new();
-    loop {
-        let step = wait(with_timeout(&m(&iter, "next", &[]), 30_000.0, "progress().next()").into())
-            .await
-            .unwrap();
-        if get(&step, "done").as_bool() == Some(true) {
-            break;
-        }
-        iterated.push(s(&get(&get(&step, "value"), "stage")));
-    }
+    let iterated: Vec<String> = drain(&iter)
+        .await
+        .iter()
+        .map(|e| s(&get(e, "stage")))
+        .collect();
     assert_eq!(
         iterated.len() as u32,
         Array::from(&get(&events, "logs")).length()
@@ -710,6 +705,20 @@ pub async fn no_claims_refund_and_reattach() {
     let never = m(&other, "execution", &["market:999".into()]);
     assert_eq!(code(&bounded_failure(&never).await), "NOT_FOUND");
     sleep(0.0).await;
+}
+
+/// Every event of a `progress()` iterator, until it ends.
+async fn drain(iter: &JsValue) -> Vec<JsValue> {
+    let mut events = Vec::new();
+    loop {
+        let step = wait(with_timeout(&m(iter, "next", &[]), 30_000.0, "progress().next()").into())
+            .await
+            .unwrap();
+        if get(&step, "done").as_bool() == Some(true) {
+            return events;
+        }
+        events.push(get(&step, "value"));
+    }
 }
 
 /// The first event of `stage` among `events`, and the time it came (`at`, ms).
@@ -1303,17 +1312,7 @@ pub async fn stack_on_stage_live_from_packaging() {
 
     // Each event once: exactly the events of exec.progress(), the same objects in order.
     let heard: Vec<JsValue> = log.iter().filter(|e| e.is_object()).cloned().collect();
-    let iter = m(&exec, "progress", &[]);
-    let mut iterated = Vec::new();
-    loop {
-        let step = wait(with_timeout(&m(&iter, "next", &[]), 30_000.0, "progress().next()").into())
-            .await
-            .unwrap();
-        if get(&step, "done").as_bool() == Some(true) {
-            break;
-        }
-        iterated.push(get(&step, "value"));
-    }
+    let iterated = drain(&m(&exec, "progress", &[])).await;
     assert_eq!(heard.len(), iterated.len(), "{after:?}");
     for (a, b) in heard.iter().zip(&iterated) {
         assert!(
