@@ -60,12 +60,17 @@ export async function runPaid({ t, values, input, jobArgs, settings, report }) {
     return est.allowed ? EXIT.OK : EXIT.VALIDATION;
   }
 
-  // submit() resolves once the payment is in escrow; the stages up to then (packaging,
-  // uploading, escrow) are replayed to the listener at that moment, the later ones live.
+  // Every stage is printed as it happens: onStage hears packaging, uploading and escrow while
+  // submit() is still running (it resolves once the payment is in escrow), then the rest.
   const t0 = Date.now();
   const stages = [];
   report.stages = stages;
-  t.note(t.style('dim', 'submitting: packaging, adding the inputs to IPFS, paying into escrow…'));
+  const onStage = (e) => {
+    stages.push(e);
+    // Byte counts of the upload: only the last one (with the CID) is worth a line.
+    if (e.stage === 'uploading' && !e.cid) return;
+    t.note(stageLine(t, e, t0));
+  };
   let exec;
   let interrupted = false;
   const interrupt = onInterrupt(() => {
@@ -76,14 +81,8 @@ export async function runPaid({ t, values, input, jobArgs, settings, report }) {
     process.exit(EXIT.CANCELLED);
   });
   try {
-    exec = await job.submit();
+    exec = await job.submit({ onStage });
     report.id = exec.id;
-    exec.on('progress', (e) => {
-      stages.push(e);
-      // Byte counts of the upload: only the last one (with the CID) is worth a line.
-      if (e.stage === 'uploading' && !e.cid) return;
-      t.note(stageLine(t, e, t0));
-    });
     let result;
     try {
       result = await exec.wait();

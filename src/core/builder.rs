@@ -11,7 +11,7 @@ use super::boundary::promise::promise;
 use super::boundary::reader::Reader;
 use super::client::Client;
 use super::execution::JobExecution;
-use super::extension::{attach, Extensions, JobExtension};
+use super::extension::{attach, Extensions, JobExtension, SubmitOptions};
 use super::spec::{FileSource, GpuSpec, JobDraft};
 use js_sys::{Array, ArrayBuffer, Promise, Reflect, Uint8Array};
 use sandrun_protocol::map::SortedMap;
@@ -39,15 +39,6 @@ pub struct CodeOptions {
 pub struct DirectoryOptions {
     /// Put the folder's files under this path in the job (default: at the top).
     pub prefix: Option<String>,
-}
-
-/// Options for `submit()`.
-#[derive(Default, sandrun_derive::FromJs)]
-#[js(context = "submit options.")]
-pub struct SubmitOptions {
-    /// Upload progress, `{ loaded, total }` in bytes.
-    #[js(ts = "(progress: { loaded: number; total: number }) => void")]
-    pub on_progress: Option<js_sys::Function>,
 }
 
 /// A file's content, as JS gives it.
@@ -391,7 +382,8 @@ impl JobBuilder {
     }
 
     /// Validates, packages (deterministic tar.gz + manifest), computes the job hash and sends the
-    /// job. `options.onProgress({ loaded, total })` follows the upload.
+    /// job. `options.onProgress({ loaded, total })` follows the upload; the full build's market
+    /// adds `options.onStage(event)` (a paid job's stages, live from `packaging`).
     #[wasm_bindgen(unchecked_return_type = "Promise<JobExecution>")]
     pub fn submit(
         &self,
@@ -403,11 +395,9 @@ impl JobBuilder {
             self.extensions.clone(),
         );
         promise(async move {
-            let o = <SubmitOptions as super::boundary::reader::FromJs>::from_js(
-                &options.unwrap_or(JsValue::UNDEFINED),
-            )
-            .map_err(|e| e.op("submit"))?;
-            let exec = super::submit::submit(client, draft, &extensions, o.on_progress).await?;
+            let o = SubmitOptions::read(&options.unwrap_or(JsValue::UNDEFINED))
+                .map_err(|e| e.op("submit"))?;
+            let exec = super::submit::submit(client, draft, &extensions, Some(o)).await?;
             Ok(JobExecution::new(exec).into())
         })
     }

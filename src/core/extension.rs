@@ -3,13 +3,18 @@
 //! turn — for problems visible before packaging, to prepare the job (plugins' hooks), and whether
 //! it takes the packaged job somewhere else than the client's worker (a pool, the market).
 
-use super::boundary::error::{FieldProblem, Result};
+use super::boundary::error::{FieldProblem, Result, SdkError};
+use super::boundary::reader::FromJs;
+use super::boundary::registry;
 use super::client::Client;
 use super::execution::Execution;
 use super::spec::JobDraft;
 use super::transport::{Body, Fut};
+use js_sys::Function;
 use std::any::Any;
+use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsValue;
 
 pub type Extensions = Rc<[Rc<dyn JobExtension>]>;
 
@@ -47,6 +52,64 @@ pub trait JobExtension: Any {
     }
 }
 
+/// Options for `submit()`.
+#[derive(Default, sandrun_derive::FromJs)]
+#[js(context = "submit options.")]
+pub struct SubmitOptions {
+    /// Upload progress, `{ loaded, total }` in bytes.
+    #[js(ts = "(progress: { loaded: number; total: number }) => void")]
+    pub on_progress: Option<Function>,
+    /// The options a layer above the core registered (`add_submit_option`), for the extension
+    /// that takes the job (the market's `onStage`).
+    #[js(rest)]
+    pub layers: Vec<(String, JsValue)>,
+}
+
+/// A `submit()` option that a layer above the core reads: registered when the module is set up,
+/// so that the core accepts it (after `check`) without knowing the layer, as config sections are.
+#[derive(Clone, Copy)]
+pub struct SubmitOption {
+    pub key: &'static str,
+    pub check: fn(&JsValue) -> Option<FieldProblem>,
+}
+
+thread_local! {
+    static SUBMIT_OPTIONS: RefCell<Vec<SubmitOption>> = const { RefCell::new(Vec::new()) };
+}
+
+pub fn add_submit_option(o: SubmitOption) {
+    registry::add_once(&SUBMIT_OPTIONS, o, |o| o.key);
+}
+
+impl SubmitOptions {
+    /// Reads `submit()`'s options: an unknown key or a registered one that fails its check is a
+    /// `ValidationError`, before anything is read or sent.
+    pub fn read(v: &JsValue) -> Result<SubmitOptions> {
+        let o = SubmitOptions::from_js(v)?;
+        let known = registry::entries(&SUBMIT_OPTIONS);
+        let problems: Vec<FieldProblem> = o
+            .layers
+            .iter()
+            .filter_map(|(k, v)| match known.iter().find(|o| o.key == k) {
+                Some(o) => (o.check)(v),
+                None => Some(FieldProblem::new(
+                    format!("submit options.{k}"),
+                    "is not an option of submit()",
+                )),
+            })
+            .collect();
+        match problems.is_empty() {
+            true => Ok(o),
+            false => Err(SdkError::validation(problems)),
+        }
+    }
+
+    /// A registered option's value, if given.
+    pub fn layer(&self, key: &str) -> Option<&JsValue> {
+        self.layers.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
 /// A job ready to send: checked and packaged.
 pub struct Packaged<'a> {
     pub client: Rc<Client>,
@@ -61,6 +124,8 @@ pub struct Packaged<'a> {
     pub manifest: Rc<str>,
     /// The job's other extensions (a pool reads the consensus attached beside it).
     pub extensions: &'a [Rc<dyn JobExtension>],
+    /// What the caller of `submit()` gave beside the job (`onProgress`, the layers' options).
+    pub options: &'a SubmitOptions,
 }
 
 /// The extension of type `T` among `all`, if attached.

@@ -8,11 +8,10 @@ use super::boundary::platform;
 use super::boundary::webcrypto::sha256_hex;
 use super::client::Client;
 use super::execution::{Execution, WorkerExecution};
-use super::extension::{JobExtension, Packaged};
+use super::extension::{JobExtension, Packaged, SubmitOptions};
 use super::package::package;
 use super::spec::{FileSource, JobDraft, ResolvedJob};
 use super::transport::{Body, CallOpts};
-use js_sys::Function;
 use sandrun_protocol::map::SortedMap;
 use std::rc::Rc;
 
@@ -20,8 +19,9 @@ pub async fn submit(
     client: Rc<Client>,
     draft: JobDraft,
     extensions: &[Rc<dyn JobExtension>],
-    on_progress: Option<Function>,
+    options: Option<SubmitOptions>,
 ) -> Result<Rc<dyn Execution>> {
+    let options = options.unwrap_or_default();
     let (mut client, mut draft) = (client, draft);
     for e in extensions {
         (client, draft) = e.prepare(client, draft).await?;
@@ -55,6 +55,7 @@ pub async fn submit(
             archive: archive.clone(),
             manifest: manifest.clone(),
             extensions,
+            options: &options,
         };
         if let Some(sent) = e.dispatch(job) {
             return sent.await;
@@ -62,7 +63,7 @@ pub async fn submit(
     }
     let opts = CallOpts {
         signal: draft.signal.clone(),
-        on_progress,
+        on_progress: options.on_progress,
         ..Default::default()
     };
     let sent = actions::submit::submit(&client.http, body, &opts).await?;

@@ -105,10 +105,16 @@ export async function createHarness(name) {
      * on the first base port from `from` (stepping 30) whose ports are free; stopped at cleanup.
      * Resolves with the path of its stack.json.
      */
-    async startStack(from) {
+    /** A base port from `from` up (in steps of 30) whose stack ports are all free. */
+    async freeStackBase(from) {
       const offsets = [0, 1, 2, 10, 20, 21]; // stack.mjs: workers, anvil, Kubo API and gateway
       let base = from;
       while (!(await Promise.all(offsets.map((o) => portFree(base + o)))).every(Boolean)) base += 30;
+      return base;
+    },
+
+    async startStack(from) {
+      const base = await h.freeStackBase(from);
       const dir = join(tmp, `stack-${base}`);
       const script = join(root, 'scripts', 'stack.mjs');
       h.defer(() => promisify(execFile)(process.execPath, [script, 'stop', '--dir', dir]));

@@ -5,10 +5,10 @@
 // Usage: node tests/cli/run.mjs [name-filter]   (SANDRUN_PKG, DEVNODE: see harness.mjs)
 // Leaves build/cli-tty.txt: what a terminal shows for `sandrun run` (the closing note quotes it).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { assert, root, run, runSuite } from './harness.mjs';
+import { assert, requireTool, root, run, runSuite } from './harness.mjs';
 
 // Each log line is one write: the worker runs Python unbuffered, and print()'s pieces would
 // arrive as separate writes that stdout and stderr may interleave.
@@ -317,6 +317,85 @@ test('run --pay refused before sending: spend cap (env 79, config file 79), IPFS
   assert(await nonceOf(ctx.stack, payer) === before, 'a refused job sent a transaction');
 });
 
+test('run --pay: escrow refused by the chain (a key with no funds) → 81 at the escrow stage, the input CID kept, nothing sent', async (ctx) => {
+  const { privateKeyToAccount } = requireTool('viem/accounts');
+  const key = `0x${randomBytes(32).toString('hex')}`;
+  const poor = privateKeyToAccount(key).address;
+  const r = cli(['run', ctx.job, '--pay', '0.03 ether', '--consensus', '2-of-3', '--stack', ctx.stackFile, '--key-env', 'POOR_KEY', '--json', '--args', '--paid', 'poor'],
+    { env: { POOR_KEY: key } });
+  expectExit(r, 81, 'a key with no funds');
+  assert(!(r.stdout + r.stderr).includes(key.slice(2)), 'the private key was printed');
+  const e = json(r).error;
+  assert(['INSUFFICIENT_FUNDS', 'CHAIN', 'REVERTED'].includes(e.code) && e.stage === 'escrow' && /^baf/.test(e.inputCid ?? ''), JSON.stringify(e));
+  assert(await nonceOf(ctx.stack, poor) === 0, 'the poor key sent a transaction');
+});
+
+test('run --pay: the same job again while it is in escrow → 82, nothing paid; nobody claims by --deadline → refunded, 74; stages printed live', async (ctx) => {
+  // 0.003 ether for 3 nodes is 0.001 per node, below the stack agents' price (0.01): nobody claims.
+  const payer = ctx.stack.accounts[2];
+  const env = { PAYER_KEY: payer.privateKey };
+  const args = ['run', ctx.job, '--pay', '0.003 ether', '--max-price', '0.001 ether', '--consensus', '2-of-3', '--deadline', '10',
+    '--stack', ctx.stackFile, '--key-env', 'PAYER_KEY'];
+  const first = cliAsync([...args, '--args', '--paid', 'unclaimed'], { env });
+  const seen = { stdout: '', stderr: '' };
+  const exited = new Promise((r) => first.on('exit', (code) => r(code)));
+  first.stdout.on('data', (d) => { seen.stdout += d; });
+  first.stderr.on('data', (d) => { seen.stderr += d; });
+  const t0 = Date.now();
+  while (!/^escrow .*market job \d+/m.test(seen.stderr)) {
+    assert(Date.now() - t0 < 30_000 && first.exitCode === null, `the first run did not reach the escrow:\n${seen.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const jobId = seen.stderr.match(/market job (\d+)/)[1];
+  const nonce = await nonceOf(ctx.stack, payer.address);
+  const again = cli([...args, '--json', '--args', '--paid', 'unclaimed'], { env });
+  expectExit(again, 82, 'the same job while the first is in escrow');
+  const e = json(again).error;
+  assert(e.code === 'DUPLICATE_JOB' && String(e.existingJobId) === jobId && /^baf/.test(e.inputCid ?? ''), JSON.stringify(e));
+  assert(await nonceOf(ctx.stack, payer.address) === nonce, 'the duplicate sent a transaction');
+  const code = await exited;
+  assert(code === 74, `the unclaimed job's run exited ${code}, want 74 (refunded)\n${seen.stderr}`);
+  assert(/^done .*refunded/m.test(seen.stderr) && /^settlement .*refunded/m.test(seen.stderr) && seen.stderr.includes('refunded   0.003 ETH'), seen.stderr);
+  // Live, one line per stage event: no "submitting…" line, packaging → uploading → escrow → claims in order.
+  assert(!seen.stderr.includes('submitting:'), seen.stderr);
+  const order = ['packaging', 'uploading', 'escrow', 'claims', 'settling', 'done'].map((s) => seen.stderr.search(new RegExp(`^${s}\\s+\\+`, 'm')));
+  assert(order.every((i, n) => i >= 0 && (n === 0 || i > order[n - 1])), `stages out of order (${order}):\n${seen.stderr}`);
+});
+
+test('sandrun dev start, status, stop from a checkout: the local market runs, answers, and is gone after stop', async (ctx, h) => {
+  // A checkout of its own (scripts/ and mk/ linked to this one): `sandrun dev` writes .sandrun/
+  // there, so nothing is left in (or stopped from) this repository's own .sandrun/.
+  const checkout = join(h.tmp, 'checkout');
+  mkdirSync(checkout);
+  for (const d of ['scripts', 'mk']) symlinkSync(join(root, d), join(checkout, d));
+  const dir = join(checkout, '.sandrun');
+  h.defer(() => run(process.execPath, [join(root, 'scripts', 'stack.mjs'), 'stop', '--dir', dir]));
+  // (Its own folder, not the linked scripts/: a process's cwd is the real path.)
+  const inside = checkout;
+  // The CLI runs with HOME in the suite's folder: name the Kubo that setup installed under the real one.
+  const env = { IPFS_BIN: run('bash', [join(root, 'scripts', 'kubo.sh'), 'bin']).stdout.trim() };
+  const status = () => json(cli(['dev', 'status', '--json'], { cwd: inside, env }));
+  assert(status().running === false, 'running before start');
+  const port = await h.freeStackBase(Number(process.env.CLI_STACK_PORT ?? 44100) + 60);
+  const started = cli(['dev', 'start', '--port', String(port), '--json'], { cwd: inside, env });
+  expectExit(started, 0, 'dev start');
+  const j = json(started);
+  assert(j.running === true && j.stackFile === join(dir, 'stack.json') && j.stack.rpcUrl === `http://127.0.0.1:${port + 10}`, JSON.stringify(j));
+  assert(j.stack.accounts.length > 0 && j.stack.accounts.every((a) => a.privateKey === undefined), 'dev start printed private keys');
+  const rpc = async (method, params) => (await (await fetch(j.stack.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })).json()).result;
+  assert((await rpc('eth_getCode', [j.stack.market, 'latest'])).length > 2, 'no market contract on the stack\'s chain');
+  for (const w of j.stack.workers) assert((await fetch(`${w}/health`)).ok, `worker ${w} is not up`);
+  const s = status();
+  assert(s.running === true && s.stack.market === j.stack.market, JSON.stringify(s));
+  const stopped = cli(['dev', 'stop', '--json'], { cwd: inside, env });
+  expectExit(stopped, 0, 'dev stop');
+  assert(status().running === false, 'running after stop');
+  assert(!existsSync(join(dir, 'started.json')) && !existsSync(join(dir, 'stack.json')), 'stop left started.json or stack.json');
+  const down = await fetch(j.stack.rpcUrl, { method: 'POST' }).then(() => 'answers', () => 'down');
+  assert(down === 'down', `anvil still answers after stop (${j.stack.rpcUrl})`);
+});
+
 test('--help on every command, with examples', async () => {
   for (const c of ['run', 'status', 'logs', 'wait', 'verify', 'download', 'cancel', 'health', 'pool ls', 'dev']) {
     const r = cli([...c.split(' '), '--help']);
@@ -346,7 +425,7 @@ await runSuite('cli', {
       return e;
     };
     cli = (args, { cwd = work, env: extra } = {}) => run(installed.bin, args, { cwd, env: env(extra), timeout: 90_000 });
-    cliAsync = (args) => spawn(installed.bin, args, { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    cliAsync = (args, { env: extra } = {}) => spawn(installed.bin, args, { cwd: work, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
     const stack = JSON.parse(readFileSync(stackFile, 'utf8'));
     return { ...installed, work, job, env, honest: [a, b], faulty, dead: await h.deadEndpoint(), stackFile, stackDir: dirname(stackFile), stack };
   },

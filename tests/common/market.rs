@@ -37,7 +37,7 @@ macro_rules! all_market_scenarios {
             two_of_three_faulty_slashed_settled_once, claimant_dies_others_complete_or_refund,
             stack_two_of_three_by_the_agents, stack_restarted_submitter_settles_once,
             health_reports_the_market, reads_start_at_the_market_block,
-            stack_reads_start_at_its_market_block);
+            stack_reads_start_at_its_market_block, stack_on_stage_live_from_packaging);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -715,16 +715,11 @@ pub async fn no_claims_refund_and_reattach() {
         "{}",
         describe(&get(&events, "logs"))
     );
-    let mut iterated = Vec::new();
-    loop {
-        let step = wait(with_timeout(&m(&iter, "next", &[]), 30_000.0, "progress().next()").into())
-            .await
-            .unwrap();
-        if get(&step, "done").as_bool() == Some(true) {
-            break;
-        }
-        iterated.push(s(&get(&get(&step, "value"), "stage")));
-    }
+    let iterated: Vec<String> = drain(&iter)
+        .await
+        .iter()
+        .map(|e| s(&get(e, "stage")))
+        .collect();
     assert_eq!(
         iterated.len() as u32,
         Array::from(&get(&events, "logs")).length()
@@ -909,6 +904,20 @@ pub async fn claimant_dies_others_complete_or_refund() {
         "market claimant dies: 2-of-3 with one silent claimant settled in {took_a:.1} s; with two, refunded after a 6 s deadline in {:.1} s",
         (now() - started) / 1000.0
     ));
+}
+
+/// Every event of a `progress()` iterator, until it ends.
+async fn drain(iter: &JsValue) -> Vec<JsValue> {
+    let mut events = Vec::new();
+    loop {
+        let step = wait(with_timeout(&m(iter, "next", &[]), 30_000.0, "progress().next()").into())
+            .await
+            .unwrap();
+        if get(&step, "done").as_bool() == Some(true) {
+            return events;
+        }
+        events.push(get(&step, "value"));
+    }
 }
 
 /// The first event of `stage` among `events`, and the time it came (`at`, ms).
@@ -1602,5 +1611,158 @@ pub async fn stack_reads_start_at_its_market_block() {
     report(&format!(
         "market reads (stack, head {head}): marketBlock {block} = the block found in {searched} eth_getCode; estimate() read the nodes in {} eth_getLogs from it",
         starts.len()
+    ));
+}
+
+// `submit({ onStage, onProgress })` as a page would use it: every call recorded in one list,
+// with a `'resolved'` marker pushed when submit()'s promise resolves, so the test sees which
+// stages came before it. `onStage` throws after recording each event (a careless callback).
+#[wasm_bindgen(inline_js = r#"
+export function stageRecorder() {
+  const log = [];
+  const bytes = [];
+  return {
+    log,
+    bytes,
+    options: {
+      onStage(e) { log.push(e); throw new Error('this onStage callback fails'); },
+      onProgress(p) { bytes.push(p); log.push('bytes'); },
+    },
+    mark(promise) { return promise.then((exec) => { log.push('resolved'); return exec; }); },
+  };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = stageRecorder)]
+    fn stage_recorder() -> JsValue;
+}
+
+/// `submit({ onStage })` hears `packaging`, `uploading` and `escrow` (sent, then mined) live,
+/// before `submit()` resolves, then `claims` … `done` after it: each event once, the very events
+/// (same objects, same order) `exec.progress()` gives. The callback throws every time and the
+/// job still settles. `onProgress` hears the IPFS upload's bytes, `{ loaded, total }` from 0 to
+/// the total, before `submit()` resolves. A bad `onStage` or an unknown option is a
+/// `ValidationError` before anything is sent; a job without `.payment()` never calls `onStage`.
+pub async fn stack_on_stage_live_from_packaging() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let (poster, address) = key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await;
+    let nonce = nonce_of_at(st.rpc, &address).await;
+    let b = stack_job(&poster);
+    for (options, field) in [
+        (obj(&[("onStage", 5.into())]), "submit options.onStage"),
+        (obj(&[("onStag", 5.into())]), "submit options.onStag"),
+    ] {
+        let e = fails(&b, "submit", &[options]).await;
+        assert!(e.is_instance_of::<ValidationError>(), "{}", describe(&e));
+        assert!(describe(&e).contains(field), "{}", describe(&e));
+    }
+    assert_eq!(nonce_of_at(st.rpc, &address).await, nonce, "nothing sent");
+
+    let rec = stage_recorder();
+    let submitted = m(&rec, "mark", &[m(&b, "submit", &[get(&rec, "options")])]);
+    let exec = wait(submitted).await.expect("submit()");
+    let result = settled(&exec, &get(&rec, "log")).await;
+    assert_eq!(
+        s(&get(&get(&result, "settlement"), "outcome")),
+        "finalized",
+        "a throwing onStage does not stop the job"
+    );
+    let log: Vec<JsValue> = Array::from(&get(&rec, "log")).to_vec();
+    let marker = log
+        .iter()
+        .position(|e| e.as_string().as_deref() == Some("resolved"))
+        .expect("submit() resolved");
+    let named = |part: &[JsValue]| -> Vec<String> {
+        part.iter()
+            .filter(|e| e.is_object())
+            .map(|e| s(&get(e, "stage")))
+            .collect()
+    };
+    let (before, after) = (named(&log[..marker]), named(&log[marker + 1..]));
+    let mut kinds = before.clone();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        ["packaging", "uploading", "escrow"],
+        "before submit() resolved: {before:?}"
+    );
+    let escrow = log[..marker]
+        .iter()
+        .filter(|e| e.is_object() && s(&get(e, "stage")) == "escrow")
+        .collect::<Vec<_>>();
+    assert_eq!(escrow.len(), 2, "sent, then mined");
+    assert_eq!(get(escrow[0], "confirmations").as_f64(), Some(0.0));
+    assert!(
+        get(escrow[1], "jobId").is_bigint(),
+        "{}",
+        describe(escrow[1])
+    );
+    assert_eq!(after.first().map(String::as_str), Some("claims"));
+    assert_eq!(after.last().map(String::as_str), Some("done"));
+    assert!(
+        !after
+            .iter()
+            .any(|st| ["packaging", "uploading", "escrow"].contains(&st.as_str())),
+        "after: {after:?}"
+    );
+    assert!(
+        log[marker + 1..]
+            .iter()
+            .all(|e| e.as_string().as_deref() != Some("bytes")),
+        "the upload's bytes all came before submit() resolved"
+    );
+
+    // Each event once: exactly the events of exec.progress(), the same objects in order.
+    let heard: Vec<JsValue> = log.iter().filter(|e| e.is_object()).cloned().collect();
+    let iterated = drain(&m(&exec, "progress", &[])).await;
+    assert_eq!(heard.len(), iterated.len(), "{after:?}");
+    for (a, b) in heard.iter().zip(&iterated) {
+        assert!(
+            js_sys::Object::is(a, b),
+            "{} vs {}",
+            describe(a),
+            describe(b)
+        );
+    }
+
+    // The upload's bytes: from 0 to the total the uploading stage names, never backwards.
+    let bytes: Vec<(f64, f64)> = Array::from(&get(&rec, "bytes"))
+        .iter()
+        .map(|p| {
+            (
+                get(&p, "loaded").as_f64().unwrap(),
+                get(&p, "total").as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let total = heard
+        .iter()
+        .find(|e| s(&get(e, "stage")) == "uploading")
+        .map(|e| get(e, "total").as_f64().unwrap())
+        .unwrap();
+    assert!(bytes.len() >= 2, "{bytes:?}");
+    assert_eq!(bytes.first(), Some(&(0.0, total)));
+    assert_eq!(bytes.last(), Some(&(total, total)));
+    assert!(bytes.windows(2).all(|w| w[0].0 <= w[1].0), "{bytes:?}");
+    // A job without .payment() has no stages: onStage is accepted and never called.
+    let endpoint = option_env!("SANDRUN_TEST_ENDPOINT").unwrap_or("http://127.0.0.1:18443");
+    let plain = create(obj(&[("endpoint", endpoint.into())])).await;
+    let rec = stage_recorder();
+    let options = obj(&[("onStage", get(&get(&rec, "options"), "onStage"))]);
+    let exec = ok(&job(&plain, "unpaid"), "submit", &[options]).await;
+    ok(&exec, "wait", &[]).await;
+    assert_eq!(
+        Array::from(&get(&rec, "log")).length(),
+        0,
+        "onStage of an unpaid job"
+    );
+    report(&format!(
+        "market onStage: {} events before submit() resolved, {} after; {} upload counts of {total} B",
+        before.len(),
+        after.len(),
+        bytes.len()
     ));
 }

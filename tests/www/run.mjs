@@ -175,6 +175,12 @@ test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, 
     assert(address.toLowerCase() === ctx.stack.accounts[2].address.toLowerCase(), `wallet account ${address}`);
     assert(await page.getByTestId('pay').isChecked(), '?stack= did not select the paid mode');
     await page.waitForFunction(() => document.querySelector('[data-testid=market]').value.startsWith('0x'), null, { timeout: 10_000 });
+    // Every status the page shows, in order: the stages before the escrow come live (onStage).
+    await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=status]');
+      window.statusesSeen = [];
+      new MutationObserver(() => window.statusesSeen.push(el.textContent.trim())).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     await page.getByTestId('run').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=settlement]').dataset.outcome ||
       document.querySelector('[data-testid=status]').textContent.startsWith('error'), null, { timeout: 90_000 });
@@ -183,6 +189,9 @@ test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, 
     assert(status === 'completed (exit 0)', `status ${status}; stages ${stages}\n${problems.join('\n')}`);
     for (const s of ['packaging', 'uploading', 'escrow', 'claims', 'running', 'verifying', 'settling', 'done']) assert(stages.includes(s), `no ${s} in the stages: ${stages}`);
     assert(stages.at(-1) === 'done', `last stage ${stages.at(-1)}`);
+    const seen = await page.evaluate(() => window.statusesSeen);
+    const at = ['packaging', 'uploading', 'escrow: confirm the payment in the wallet', 'escrow', 'claims'].map((s) => seen.indexOf(s));
+    assert(at.every((i, n) => i >= 0 && (n === 0 || i > at[n - 1])), `statuses out of order (${at}): ${seen}`);
     const settlement = await page.getByTestId('settlement').textContent();
     const faulty = ctx.stack.agents.find((a) => a.faulty).address;
     assert(await page.getByTestId('settlement').getAttribute('data-outcome') === 'finalized', settlement);

@@ -49,14 +49,18 @@ export async function payJob(request, wallet, on) {
   if (request.args.length) job = job.args(request.args);
   if (request.outputs.length) job = job.outputs(request.outputs);
 
-  on.status('paying: packaging, adding to IPFS, escrow (confirm in the wallet)');
-  const exec = await job.submit();
-  on.submitted(exec);
-  // The listener hears the stages so far at once (up to the escrow), then each as it happens.
-  exec.on('progress', (e) => {
-    on.stage(e);
-    if (e.stage !== 'done') on.status(e.stage);
+  // Each stage as it happens: packaging, uploading and escrow (confirm in the wallet) while
+  // submit() runs, then the nodes' stages until done.
+  on.status('packaging');
+  const exec = await job.submit({
+    onStage: (e) => {
+      on.stage(e);
+      // Once the inputs are on IPFS, the next step waits for the wallet.
+      if (e.stage === 'uploading' && e.cid) on.status('escrow: confirm the payment in the wallet');
+      else if (e.stage !== 'done') on.status(e.stage);
+    },
   });
+  on.submitted(exec);
   let result;
   try {
     result = await exec.wait();

@@ -28,6 +28,16 @@ export type MarketProgress =
   | { stage: 'verifying'; at: number; node: string; valid?: boolean; problems?: string[] }
   | { stage: 'settling'; at: number; action: 'finalize' | 'refund' }
   | { stage: 'done'; at: number; outcome: 'finalized' | 'refunded' | 'cancelled' | 'failed'; txHash?: string; error?: string };
+export interface SubmitOptions {
+  /**
+   * A paid market job's stages, each once and as it happens: `packaging`, `uploading` and
+   * `escrow` before `submit()` resolves, then the rest until `done` — the events
+   * `exec.on('progress')` and `exec.progress()` give. A callback that throws does not stop the
+   * job. A job without `.payment()` has no stages: it is never called. (`onProgress` hears a
+   * paid job's IPFS upload, `{ loaded, total }` in bytes as the node counts them.)
+   */
+  onStage?: (event: MarketProgress) => void;
+}
 export interface JobResult {
   /** How a paid market job was settled. */
   settlement?: MarketSettlement;

@@ -37,10 +37,11 @@ pub mod handle;
 pub mod health;
 
 use crate::core::config::{add_section, Section};
+use crate::core::extension::{add_submit_option, SubmitOption};
 use crate::core::sandrun::{add_attacher, add_health_part, Attacher, HealthPart};
 
-/// What this layer adds to the core when the module is set up: its config sections and its job
-/// ids (`market:<jobId>`).
+/// What this layer adds to the core when the module is set up: its config sections, its job ids
+/// (`market:<jobId>`), the parts of `health()`, and `submit({ onStage })`.
 pub fn register() {
     add_section(Section {
         key: "market",
@@ -57,5 +58,9 @@ pub fn register() {
     add_health_part(HealthPart {
         key: "market",
         report: health::health_part,
+    });
+    add_submit_option(SubmitOption {
+        key: progress::ON_STAGE,
+        check: progress::check_on_stage,
     });
 }

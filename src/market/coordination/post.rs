@@ -8,12 +8,12 @@ use super::config::{limits_of, market_of};
 use super::execution::MarketExecution;
 use super::history::unsettled_duplicate;
 use super::ipfs_call::{add_directory, pin, MarketIpfs};
-use super::progress::Progress;
+use super::progress::{Progress, ON_STAGE};
 use super::spend;
 use super::terms::Paid;
 use crate::core::boundary::error::FieldProblem;
 use crate::core::boundary::error::{Code, Result, SdkError};
-use crate::core::boundary::js::Obj;
+use crate::core::boundary::js::{Obj, ToJs};
 use crate::core::boundary::platform::now_ms;
 use crate::core::execution::Execution;
 use crate::core::extension::{JobExtension, Packaged};
@@ -83,6 +83,27 @@ pub fn at_stage(mut e: SdkError, stage: &str, input_cid: Option<&str>) -> SdkErr
     e
 }
 
+/// The upload's byte counts, told as `uploading` stages and to `submit({ onProgress })`.
+struct Uploaded {
+    progress: Rc<Progress>,
+    on_progress: Option<Function>,
+    total: f64,
+}
+
+impl Uploaded {
+    fn report(&self, loaded: f64, fields: &[(&str, &dyn ToJs)]) {
+        let mut all: Vec<(&str, &dyn ToJs)> = vec![("bytes", &loaded), ("total", &self.total)];
+        all.extend_from_slice(fields);
+        self.progress.emit("uploading", &all);
+        if let Some(f) = &self.on_progress {
+            let o = Obj::new();
+            o.set("loaded", &loaded).set("total", &self.total);
+            // A callback that throws must not stop the job.
+            let _ = f.call1(&JsValue::NULL, &o.into());
+        }
+    }
+}
+
 pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     let terms = paid
         .terms(job.extensions, now_ms() / 1000.0)
@@ -101,8 +122,12 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     let job_hash = format::job_hash_bytes(&job.job_hash)
         .map_err(|e| SdkError::new(Code::Internal, e.to_string()))?;
     let progress = Rc::new(Progress::default());
+    // `submit({ onStage })` hears every stage live from the first, before `submit()` resolves.
+    if let Some(f) = job.options.layer(ON_STAGE) {
+        progress.listen(f.clone().unchecked_into());
+    }
     let files = format::input_entries(&job.archive, &job.manifest);
-    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    let total = files.iter().map(|(_, b)| b.len()).sum::<usize>() as f64;
     progress.emit(
         "packaging",
         &[
@@ -114,12 +139,19 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     let cost = spend::cost(&contract, &terms, &limits).await?;
     spend::check(&limits, spend_key.as_ref(), cost)?;
 
-    // Inputs on IPFS: before any payment, so that an IPFS failure costs nothing.
-    progress.emit("uploading", &[("bytes", &0.0), ("total", &(total as f64))]);
-    let p = progress.clone();
+    // Inputs on IPFS: before any payment, so that an IPFS failure costs nothing. Each count of
+    // the node's (the total so far over the files) is an `uploading` stage and, for
+    // `submit({ onProgress })`, `{ loaded, total }`.
+    let uploaded = Rc::new(Uploaded {
+        progress: progress.clone(),
+        on_progress: job.options.on_progress.clone(),
+        total,
+    });
+    uploaded.report(0.0, &[]);
+    let u = uploaded.clone();
     let on_bytes = Closure::<dyn FnMut(JsValue)>::new(move |n: JsValue| {
         if let Some(n) = n.as_f64() {
-            p.emit("uploading", &[("bytes", &n), ("total", &(total as f64))]);
+            u.report(n, &[]);
         }
     });
     let on_bytes: Function = on_bytes.into_js_value().unchecked_into();
@@ -129,15 +161,7 @@ pub async fn post(paid: &Paid, job: Packaged<'_>) -> Result<Rc<dyn Execution>> {
     let pins = pin(&ipfs, &cid)
         .await
         .map_err(|e| at_stage(e, "uploading", Some(&cid)))?;
-    progress.emit(
-        "uploading",
-        &[
-            ("bytes", &(total as f64)),
-            ("total", &(total as f64)),
-            ("cid", &cid),
-            ("pins", &pins),
-        ],
-    );
+    uploaded.report(total, &[("cid", &cid), ("pins", &pins)]);
 
     // Never pay twice for the same job by accident.
     let poster = contract.chain.sender().await?.address();

@@ -3,7 +3,10 @@
 //! knows. `submit()` resolves once the job is in escrow, so a listener added then would miss the
 //! first stages: both `on('progress', fn)` and the async iterator `progress()` start from the
 //! first event (they are kept; a job has a few dozen at most), then follow live until `done`.
+//! `submit({ onStage })` is a listener added before the first event: it hears each stage as it
+//! happens, `packaging`, `uploading` and `escrow` before `submit()` resolves.
 
+use crate::core::boundary::error::FieldProblem;
 use crate::core::boundary::js::{Obj, ToJs};
 use crate::core::boundary::platform::now_ms;
 use crate::core::boundary::promise::promise;
@@ -12,6 +15,18 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+/// The `submit()` option this layer adds (registered in `register()`, declared in `handle.rs`).
+pub const ON_STAGE: &str = "onStage";
+
+pub fn check_on_stage(v: &JsValue) -> Option<FieldProblem> {
+    (!v.is_function() && !v.is_undefined()).then(|| {
+        FieldProblem::new(
+            "submit options.onStage",
+            "must be a function (event) => void",
+        )
+    })
+}
 
 #[derive(Default)]
 pub struct Progress {

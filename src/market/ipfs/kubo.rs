@@ -89,6 +89,10 @@ impl Kubo {
         let mut out = Vec::new();
         let mut pending = Vec::new();
         let mut line_error = None;
+        let mut progress = AddedBytes {
+            hear: progress,
+            ..AddedBytes::default()
+        };
         loop {
             let piece = res
                 .next()
@@ -98,7 +102,7 @@ impl Kubo {
             pending.extend(piece.unwrap_or_default());
             while let Some(at) = pending.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = pending.drain(..=at).collect();
-                self.read_add_line(&line, progress, &mut out, &mut line_error);
+                self.read_add_line(&line, &mut progress, &mut out, &mut line_error);
             }
             if pending.len() > MAX_JSON_BODY {
                 return Err(protocol(
@@ -110,7 +114,7 @@ impl Kubo {
             if ended {
                 if !pending.is_empty() {
                     let rest = std::mem::take(&mut pending);
-                    self.read_add_line(&rest, progress, &mut out, &mut line_error);
+                    self.read_add_line(&rest, &mut progress, &mut out, &mut line_error);
                 }
                 break;
             }
@@ -127,7 +131,7 @@ impl Kubo {
     fn read_add_line(
         &self,
         line: &[u8],
-        progress: Option<&Function>,
+        progress: &mut AddedBytes,
         out: &mut Vec<AddedEntry>,
         error: &mut Option<SdkError>,
     ) {
@@ -160,8 +164,8 @@ impl Kubo {
                 }
             },
             None => {
-                if let (Some(f), Some(bytes)) = (progress, size(&v, "Bytes")) {
-                    let _ = f.call1(&JsValue::NULL, &JsValue::from_f64(bytes as f64));
+                if let Some(bytes) = size(&v, "Bytes") {
+                    progress.heard(&string(&v, "Name").unwrap_or_default(), bytes);
                 }
             }
         }
@@ -269,4 +273,32 @@ fn protocol(op: &'static str, url: &str, why: &str) -> SdkError {
     )
     .op(op)
     .endpoint(url)
+}
+
+/// Kubo counts each file's bytes on its own (adding a directory of a 300,000 B and a 6 B file
+/// answers `{"Name":"d/a.bin","Bytes":262144}`, `…300000}`, then `{"Name":"d/b.txt","Bytes":6}`);
+/// `progress` hears the bytes taken in so far over all the files (262144, 300000, 300006).
+#[derive(Default)]
+struct AddedBytes<'a> {
+    hear: Option<&'a Function>,
+    /// The bytes of the files before the current one.
+    before: u64,
+    file: String,
+    bytes: u64,
+}
+
+impl AddedBytes<'_> {
+    fn heard(&mut self, file: &str, bytes: u64) {
+        if file != self.file {
+            self.before += self.bytes;
+            self.file = file.to_string();
+        }
+        self.bytes = bytes;
+        if let Some(f) = self.hear {
+            let _ = f.call1(
+                &JsValue::NULL,
+                &JsValue::from_f64((self.before + bytes) as f64),
+            );
+        }
+    }
 }
