@@ -84,7 +84,7 @@ const agent = sandrun.node().endpoint(cfg.worker).market({
   market: cfg.market, bond: cfg.bond, price: cfg.price, faulty: cfg.faulty, fromBlock: cfg.fromBlock,
   pollIntervalMs: cfg.pollIntervalMs, store: cfg.state ? fileStore(cfg.state) : undefined,
 });
-for (const event of ['registered', 'job-seen', 'job-claimed', 'job-completed', 'result-submitted']) {
+for (const event of ['registered', 'job-seen', 'job-claimed', 'job-running', 'job-completed', 'result-submitted']) {
   agent.on(event, (e) => line(event, e));
 }
 agent.on('error', (e) => line('error', { code: e.code, message: e.message, jobId: e.jobId }));
