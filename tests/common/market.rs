@@ -697,6 +697,13 @@ pub async fn no_claims_refund_and_reattach() {
         Array::from(&get(&events, "logs")).length()
     );
     assert_eq!(iterated.last().map(String::as_str), Some("done"));
+    // No node ran it: there are no logs to read, which logs() says with a typed error.
+    let stream = m(&exec, "logStream", &[]);
+    let next = m(&stream, "next", &[]);
+    let no_logs = wait(with_timeout(&next, 30_000.0, "logs").into())
+        .await
+        .expect_err("logs of a job no node ran");
+    assert_eq!(code(&no_logs), "NOT_FOUND", "{}", describe(&no_logs));
     // Re-attached elsewhere: the settlement is read from the chain, not sent again.
     let (other, other_addr) = key_client(Some(&market), &[]).await;
     let id = s(&get(&exec, "id"));
