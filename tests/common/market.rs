@@ -768,10 +768,8 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         let (c, _, account) = wallet_client_on(rpc_url(), ipfs_api(), &market, 9).await;
         (c, account)
     };
-    let code = format!(
-        "open('out.txt', 'w').write('forty-two\\n')\nprint('{}')\n",
-        random_key()
-    );
+    let tag = random_key();
+    let code = format!("open('out.txt', 'w').write('forty-two\\n')\nprint('{tag}')\n");
     let b = m(&m(&poster, "job", &[]), "code", &[code.into()]);
     let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
     let b = m(
@@ -839,6 +837,12 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         "{}",
         describe(&result)
     );
+    // These nodes announced no run: the logs are those of the run a submitted result names.
+    assert!(Array::from(&get(&events, "logs"))
+        .iter()
+        .all(|e| get(&e, "workerJob").is_undefined()));
+    let text = read_logs(&exec).await;
+    assert!(text.contains(&format!("{tag}\n")), "logs: {text:?}");
     let consensus = get(&result, "consensus");
     assert_eq!(
         get(&consensus, "reached").as_bool(),
@@ -1306,4 +1310,20 @@ pub async fn stack_logs_of_the_first_node() {
         announced.len(),
         first - posted_at
     ));
+}
+
+/// `exec`'s logs read to their end (`logStream().next()` until `undefined`), within a minute.
+async fn read_logs(exec: &JsValue) -> String {
+    let stream = m(exec, "logStream", &[]);
+    let mut text = String::new();
+    loop {
+        let next = m(&stream, "next", &[]);
+        let chunk = wait(with_timeout(&next, 60_000.0, "logs").into())
+            .await
+            .unwrap_or_else(|e| panic!("logs: {}", describe(&e)));
+        if chunk.is_undefined() {
+            return text;
+        }
+        text.push_str(&s(&chunk));
+    }
 }
