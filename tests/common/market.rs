@@ -841,7 +841,7 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
     assert!(Array::from(&get(&events, "logs"))
         .iter()
         .all(|e| get(&e, "workerJob").is_undefined()));
-    let text = read_logs(&exec).await;
+    let (text, _) = read_logs(&exec).await;
     assert!(text.contains(&format!("{tag}\n")), "logs: {text:?}");
     let consensus = get(&result, "consensus");
     assert_eq!(
@@ -1245,20 +1245,7 @@ pub async fn stack_logs_of_the_first_node() {
     let events = collector();
     m(&exec, "on", &["progress".into(), get(&events, "handler")]);
 
-    let stream = m(&exec, "logStream", &[]);
-    let mut text = String::new();
-    let mut first_chunk_at = None;
-    loop {
-        let next = m(&stream, "next", &[]);
-        let chunk = wait(with_timeout(&next, 60_000.0, "logs").into())
-            .await
-            .unwrap_or_else(|e| panic!("logs: {}", describe(&e)));
-        if chunk.is_undefined() {
-            break;
-        }
-        first_chunk_at.get_or_insert_with(js_sys::Date::now);
-        text.push_str(&s(&chunk));
-    }
+    let (text, first_chunk_at) = read_logs(&exec).await;
     assert!(
         text.contains(&format!("logs of {marker}\n")) && text.contains("to stderr"),
         "the logs are not the job's output: {text:?}"
@@ -1312,18 +1299,21 @@ pub async fn stack_logs_of_the_first_node() {
     ));
 }
 
-/// `exec`'s logs read to their end (`logStream().next()` until `undefined`), within a minute.
-async fn read_logs(exec: &JsValue) -> String {
+/// `exec`'s logs read to their end (`logStream().next()` until `undefined`, each within a
+/// minute), and when the first chunk came (ms).
+async fn read_logs(exec: &JsValue) -> (String, Option<f64>) {
     let stream = m(exec, "logStream", &[]);
     let mut text = String::new();
+    let mut first_chunk_at = None;
     loop {
         let next = m(&stream, "next", &[]);
         let chunk = wait(with_timeout(&next, 60_000.0, "logs").into())
             .await
             .unwrap_or_else(|e| panic!("logs: {}", describe(&e)));
         if chunk.is_undefined() {
-            return text;
+            return (text, first_chunk_at);
         }
+        first_chunk_at.get_or_insert_with(js_sys::Date::now);
         text.push_str(&s(&chunk));
     }
 }
