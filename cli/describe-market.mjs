@@ -16,7 +16,7 @@ export function stageLine(t, e, t0) {
     case 'escrow': return `${head}  tx ${e.txHash}, ${e.confirmations} confirmation${e.confirmations === 1 ? '' : 's'}` +
       `${e.jobId !== undefined ? `, market job ${e.jobId}` : ''}${e.escrow !== undefined ? `, ${eth(e.escrow)} in escrow` : ''}${e.gasUsed !== undefined ? `, ${e.gasUsed} gas` : ''}`;
     case 'claims': return `${head}  ${e.claimed}/${e.n} nodes claimed`;
-    case 'running': return `${head}  node ${e.node}`;
+    case 'running': return `${head}  node ${e.node}${e.workerJob ? `, its worker's job ${e.workerJob} on ${e.endpoint}` : ''}`;
     case 'verifying': {
       const verdict = e.valid === undefined ? '' : e.valid ? t.style('green', ' ✓ valid') : t.style('red', ` ✗ INVALID${e.problems?.length ? `: ${e.problems.join('; ')}` : ''}`);
       return `${head}  node ${e.node}${verdict}`;

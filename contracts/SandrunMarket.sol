@@ -101,6 +101,7 @@ contract SandrunMarket {
     uint256 public constant MAX_NODES = 16;
     uint256 public constant MAX_CID_LENGTH = 128;
     uint256 public constant MAX_ENDPOINT_LENGTH = 256;
+    uint256 public constant MAX_RUN_LENGTH = 128; // a worker's job id is ~20 bytes
     uint256 private constant SIGNATURE_LENGTH = 64; // Ed25519
     uint256 private constant LOW_ENTRIES = 5; // claim entries packed into slot 1
     uint256 private constant ENTRY_MASK = 0xffffffff;
@@ -137,6 +138,9 @@ contract SandrunMarket {
         uint40 deadline
     );
     event JobClaimed(uint256 indexed jobId, address indexed node); // locks claimBond
+    /// A claimant's worker runs the job as `run` (the worker's own job id): clients follow its
+    /// logs on the node's registered endpoint. Information only; the contract keeps nothing.
+    event JobRunning(uint256 indexed jobId, address indexed node, string run);
     event ResultSubmitted(
         uint256 indexed jobId, address indexed node, bytes32 resultHash, string outputCid, bytes signature
     );
@@ -190,6 +194,7 @@ contract SandrunMarket {
     error NotClaimant(uint256 jobId, address node);
     error AlreadySubmitted(uint256 jobId, address node);
     error InvalidSignatureLength(uint256 length);
+    error InvalidRun(uint256 length);
     error NoConsensus(uint256 jobId, uint256 agreeing, uint256 k);
     error ConsensusReached(uint256 jobId);
     error NotPoster(uint256 jobId, address caller);
@@ -364,6 +369,26 @@ contract SandrunMarket {
         _setEntry(job, h, index, entry | tag);
         if (h.winner == 0 && _votes(job, h, count, tag) >= h.k) h.winner = uint8(tag);
         emit ResultSubmitted(jobId, msg.sender, resultHash, outputCid, signature);
+    }
+
+    /// A claimant that has not submitted yet announces the id its worker gave the run, for
+    /// clients to follow the logs. Only emitted, nothing stored (30,285 gas for a 16-byte id);
+    /// may be sent again if the node reruns the job.
+    function started(uint256 jobId, string calldata run) external {
+        uint256 length = bytes(run).length;
+        if (length == 0 || length > MAX_RUN_LENGTH) revert InvalidRun(length);
+        (Job storage job, Head storage h) = _runningJob(jobId);
+        uint256 id = accounts[msg.sender].id;
+        uint256 count = h.claimCount;
+        uint256 i;
+        uint256 entry;
+        for (; i < count; ++i) {
+            entry = _entry(job, h, i);
+            if (entry >> 8 == id) break;
+        }
+        if (i == count) revert NotClaimant(jobId, msg.sender);
+        if (entry & 0xff != 0) revert AlreadySubmitted(jobId, msg.sender);
+        emit JobRunning(jobId, msg.sender, run);
     }
 
     /// Settles a job k nodes agree on. Callable by anyone, also after the deadline.

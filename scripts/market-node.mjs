@@ -87,7 +87,7 @@ const agent = sandrun.node().endpoint(cfg.worker).market({
   pollIntervalMs: cfg.pollIntervalMs, store: cfg.state ? fileStore(cfg.state) : undefined,
   capabilities: file.capabilities,
 });
-for (const event of ['registered', 'job-seen', 'job-skipped', 'job-claimed', 'job-completed', 'result-submitted']) {
+for (const event of ['registered', 'job-seen', 'job-skipped', 'job-claimed', 'job-running', 'job-completed', 'result-submitted']) {
   agent.on(event, (e) => line(event, e));
 }
 agent.on('error', (e) => line('error', { code: e.code, message: e.message, jobId: e.jobId }));

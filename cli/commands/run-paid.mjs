@@ -23,6 +23,30 @@ export const PAY_OPTIONS = {
 };
 const PAY_ONLY = ['max-price', 'deadline', 'estimate', 'stack', 'rpc', 'market', 'ipfs', 'key-env'];
 
+/** How long the logs may take once the job is settled (the node's worker may be unreachable). */
+const LOGS_AFTER_SETTLED_MS = 10_000;
+
+/** The first node's run (`exec.logs()`), read to its end; the text and, if it broke, why. */
+async function readLogs(exec) {
+  let text = '';
+  try {
+    for await (const chunk of exec.logs()) text += chunk;
+    return { text };
+  } catch (error) {
+    return { text, error };
+  }
+}
+
+/** The logs between the stages and the consensus, as the unpaid `run` frames them. */
+async function printLogs(t, reading) {
+  const late = new Promise((resolve) => setTimeout(resolve, LOGS_AFTER_SETTLED_MS, { text: '', error: new Error('no answer from the node\'s worker') }).unref());
+  const { text, error } = await Promise.race([reading, late]);
+  t.note(t.style('dim', '─── logs ───'));
+  if (text) t.logText(text.endsWith('\n') ? text : `${text}\n`);
+  if (error) t.note(t.style('dim', `(the nodes' logs: ${error.message})`));
+  t.note(t.style('dim', '────────────'));
+}
+
 /** The --deadline flag as the SDK's seconds. */
 function deadlineSeconds(value) {
   const n = Number(value);
@@ -83,17 +107,21 @@ export async function runPaid({ t, values, input, jobArgs, settings, report }) {
   try {
     exec = await job.submit({ onStage });
     report.id = exec.id;
+    // Read beside the stages (a live log would interleave with their lines), printed after.
+    const logs = t.json ? null : readLogs(exec);
     let result;
     try {
       result = await exec.wait();
     } catch (e) {
       // Refunded or not verifiable: the consensus and the settlement say why.
+      if (logs) await printLogs(t, logs);
       if (e.report) Object.assign(report, { verified: false, consensus: e.report });
       if (e.settlement) report.settlement = e.settlement;
       if (e.report) for (const line of marketConsensusLines(t, e.report)) t.note(line);
       if (e.settlement) for (const line of settlementLines(t, e.settlement)) t.note(line);
       throw e;
     }
+    if (logs) await printLogs(t, logs);
     Object.assign(report, {
       id: result.id, status: result.status, exitCode: result.exitCode, verified: Boolean(result.consensus?.reached),
       consensus: result.consensus, settlement: result.settlement, market: result.market, outputs: result.outputs,

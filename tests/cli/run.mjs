@@ -281,6 +281,8 @@ test('run --pay 2-of-3 on the local market: every stage, verified, the faulty ag
   expectExit(human, 0, 'paid run (text)');
   assertNoKey(ctx, human);
   for (const s of STAGES) assert(new RegExp(`^${s}\\s+\\+`, 'm').test(human.stderr), `no ${s} line:\n${human.stderr}`);
+  // The first node's run, on stdout, framed between the stages and the consensus (stderr).
+  assert(human.stdout.includes("hello from ['--paid', 'human']") && /^done .*\n─── logs ───\n────────────\nconsensus /m.test(screen(human.stderr)), `logs:\n${human.stdout}\n${human.stderr}`);
   assert(human.stderr.includes('2-of-3 consensus reached') && new RegExp(`dissented\\s+node ${faulty}`).test(human.stderr) && human.stderr.includes(`slashed    0.01 ETH from ${faulty}`), human.stderr);
   mkdirSync(join(root, 'build'), { recursive: true });
   writeFileSync(join(root, 'build', 'cli-pay.txt'), `$ sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --outputs 'out/*' --out ./paid\n${human.stderr.replaceAll(ctx.work, '.').replaceAll(ctx.stackDir, '.sandrun')}`);

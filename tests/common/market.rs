@@ -37,7 +37,8 @@ macro_rules! all_market_scenarios {
             two_of_three_faulty_slashed_settled_once, claimant_dies_others_complete_or_refund,
             stack_two_of_three_by_the_agents, stack_restarted_submitter_settles_once,
             health_reports_the_market, reads_start_at_the_market_block,
-            stack_reads_start_at_its_market_block, stack_on_stage_live_from_packaging);
+            stack_reads_start_at_its_market_block, stack_on_stage_live_from_packaging,
+            stack_logs_of_the_first_node);
     };
 }
 pub(crate) use all_market_scenarios;
@@ -96,6 +97,10 @@ export function withTimeout(promise, ms, what) {
   const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms); });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
+export async function workerStatus(endpoint, id) {
+  const res = await fetch(`${endpoint}/status/${id}`);
+  return { code: res.status, body: await res.json() };
+}
 export async function workerId(worker) {
   return (await (await fetch(`${worker}/health`)).json()).worker_id;
 }
@@ -112,6 +117,8 @@ extern "C" {
     ) -> Promise;
     #[wasm_bindgen(js_name = workerId)]
     fn worker_id(worker: &str) -> Promise;
+    #[wasm_bindgen(js_name = workerStatus)]
+    fn worker_status(endpoint: &str, id: &str) -> Promise;
     #[wasm_bindgen(js_name = withTimeout)]
     fn with_timeout(promise: &JsValue, ms: f64, what: &str) -> Promise;
 }
@@ -725,6 +732,13 @@ pub async fn no_claims_refund_and_reattach() {
         Array::from(&get(&events, "logs")).length()
     );
     assert_eq!(iterated.last().map(String::as_str), Some("done"));
+    // No node ran it: there are no logs to read, which logs() says with a typed error.
+    let stream = m(&exec, "logStream", &[]);
+    let next = m(&stream, "next", &[]);
+    let no_logs = wait(with_timeout(&next, 30_000.0, "logs").into())
+        .await
+        .expect_err("logs of a job no node ran");
+    assert_eq!(code(&no_logs), "NOT_FOUND", "{}", describe(&no_logs));
     // Re-attached elsewhere: the settlement is read from the chain, not sent again.
     let (other, other_addr) = key_client(Some(&market), &[]).await;
     let id = s(&get(&exec, "id"));
@@ -949,10 +963,8 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         let (c, _, account) = wallet_client_on(rpc_url(), ipfs_api(), &market, 9).await;
         (c, account)
     };
-    let code = format!(
-        "open('out.txt', 'w').write('forty-two\\n')\nprint('{}')\n",
-        random_key()
-    );
+    let tag = random_key();
+    let code = format!("open('out.txt', 'w').write('forty-two\\n')\nprint('{tag}')\n");
     let b = m(&m(&poster, "job", &[]), "code", &[code.into()]);
     let b = m(&b, "outputs", &[Array::of1(&"out.txt".into()).into()]);
     let b = m(
@@ -1020,6 +1032,12 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         "{}",
         describe(&result)
     );
+    // These nodes announced no run: the logs are those of the run a submitted result names.
+    assert!(Array::from(&get(&events, "logs"))
+        .iter()
+        .all(|e| get(&e, "workerJob").is_undefined()));
+    let (text, _) = read_logs(&exec).await;
+    assert!(text.contains(&format!("{tag}\n")), "logs: {text:?}");
     let consensus = get(&result, "consensus");
     assert_eq!(
         get(&consensus, "reached").as_bool(),
@@ -1765,4 +1783,105 @@ pub async fn stack_on_stage_live_from_packaging() {
         after.len(),
         bytes.len()
     ));
+}
+
+/// The logs of a paid 2-of-3 job on the stack: its agents announce their runs on chain
+/// (`JobRunning`), so the `running` events carry `workerJob` and `endpoint` (a run the node's
+/// worker knows, with this job's hash), and `exec.logs()` (read from right after `submit()`)
+/// gives the job's output from the first node's worker. Prints the time from the escrow mined
+/// (JobPosted) to the first log chunk.
+pub async fn stack_logs_of_the_first_node() {
+    let Some(st) = stack() else {
+        report("market stack scenarios skipped: no stack (make pkg, then the suites start one)");
+        return;
+    };
+    let poster = if is_node() {
+        key_client_on(st.rpc, st.ipfs, Some(st.market), &[]).await.0
+    } else {
+        wallet_client_on(st.rpc, st.ipfs, st.market, 8).await.0
+    };
+    let marker = random_key();
+    let code =
+        format!("import sys\nprint('logs of {marker}')\nprint('to stderr', file=sys.stderr)\n");
+    let b = m(&m(&poster, "job", &[]), "code", &[code.into()]);
+    let b = m(
+        &m(&b, "payment", &["0.03 ether".into()]),
+        "consensus",
+        &["2-of-3".into()],
+    );
+    let exec = ok(&m(&b, "deadline", &[120.into()]), "submit", &[]).await;
+    let events = collector();
+    m(&exec, "on", &["progress".into(), get(&events, "handler")]);
+
+    let (text, first_chunk_at) = read_logs(&exec).await;
+    assert!(
+        text.contains(&format!("logs of {marker}\n")) && text.contains("to stderr"),
+        "the logs are not the job's output: {text:?}"
+    );
+    let result = settled(&exec, &events).await;
+    assert_eq!(
+        s(&get(&result, "status")),
+        "completed",
+        "{}",
+        describe(&result)
+    );
+
+    let job_hash = s(&get(&exec, "jobHash"));
+    let logs = Array::from(&get(&events, "logs"));
+    let mut announced = Vec::new();
+    for e in logs.iter() {
+        if s(&get(&e, "stage")) != "running" || get(&e, "workerJob").is_undefined() {
+            continue;
+        }
+        let (endpoint, run) = (s(&get(&e, "endpoint")), s(&get(&e, "workerJob")));
+        let got = JsFuture::from(worker_status(&endpoint, &run))
+            .await
+            .unwrap();
+        let body = get(&got, "body");
+        assert_eq!(
+            get(&got, "code").as_f64(),
+            Some(200.0),
+            "{endpoint}/status/{run}: {}",
+            describe(&body)
+        );
+        assert_eq!(s(&get(&body, "job_id")), run, "{}", describe(&body));
+        assert_eq!(s(&get(&body, "job_hash")), job_hash, "{}", describe(&body));
+        announced.push(s(&get(&e, "node")));
+    }
+    announced.sort();
+    announced.dedup();
+    assert!(
+        announced.len() >= 2,
+        "at least k nodes announced their runs before the job settled: {announced:?}"
+    );
+    let (posted_at, _) = logs
+        .iter()
+        .find(|e| s(&get(e, "stage")) == "escrow" && !get(e, "jobId").is_undefined())
+        .map(|e| (get(&e, "at").as_f64().unwrap(), ()))
+        .expect("the escrow event with the job id");
+    let first = first_chunk_at.expect("a log chunk");
+    report(&format!(
+        "market stack logs: {} nodes announced their runs; JobPosted to the first log chunk {:.0} ms",
+        announced.len(),
+        first - posted_at
+    ));
+}
+
+/// `exec`'s logs read to their end (`logStream().next()` until `undefined`, each within a
+/// minute), and when the first chunk came (ms).
+async fn read_logs(exec: &JsValue) -> (String, Option<f64>) {
+    let stream = m(exec, "logStream", &[]);
+    let mut text = String::new();
+    let mut first_chunk_at = None;
+    loop {
+        let next = m(&stream, "next", &[]);
+        let chunk = wait(with_timeout(&next, 60_000.0, "logs").into())
+            .await
+            .unwrap_or_else(|e| panic!("logs: {}", describe(&e)));
+        if chunk.is_undefined() {
+            return (text, first_chunk_at);
+        }
+        first_chunk_at.get_or_insert_with(js_sys::Date::now);
+        text.push_str(&s(&chunk));
+    }
 }

@@ -44,7 +44,8 @@ macro_rules! all_market_node_scenarios {
         $crate::market_node::market_node_scenarios!($install;
             agents_serve_a_two_of_three_job, restarted_agent_neither_claims_twice_nor_loses_the_result,
             restarted_agent_submits_the_result_it_kept, stack_serves_a_posted_job,
-            wrong_job_hash_and_bad_options, capabilities_decide_what_is_claimed);
+            wrong_job_hash_and_bad_options, capabilities_decide_what_is_claimed,
+            announces_each_run_once);
     };
 }
 pub(crate) use all_market_node_scenarios;
@@ -162,29 +163,21 @@ impl Agent {
         faulty: bool,
         store: JsValue,
     ) -> Agent {
-        Agent::with_options(worker, market, client, faulty, store, JsValue::UNDEFINED).await
+        let options = [("faulty", faulty.into()), ("store", store)];
+        Agent::with_options(worker, market, client, &options).await
     }
 
     /// An agent with `capabilities` (`market({ capabilities })`) and a new funded client.
     async fn with_capabilities(worker: &str, market: &str, capabilities: JsValue) -> Agent {
-        Agent::with_options(
-            worker,
-            market,
-            None,
-            false,
-            JsValue::UNDEFINED,
-            capabilities,
-        )
-        .await
+        Agent::with_options(worker, market, None, &[("capabilities", capabilities)]).await
     }
 
+    /// An agent with `options` on top of the market, bond, price and poll interval.
     async fn with_options(
         worker: &str,
         market: &str,
         client: Option<(JsValue, String)>,
-        faulty: bool,
-        store: JsValue,
-        capabilities: JsValue,
+        options: &[(&str, JsValue)],
     ) -> Agent {
         let (sandrun, address) = match client {
             Some(c) => c,
@@ -195,19 +188,14 @@ impl Agent {
             "endpoint",
             &[worker.into()],
         );
-        let node = crate::common::m(
-            &builder,
-            "market",
-            &[obj(&[
-                ("market", market.into()),
-                ("bond", "0.1 ether".into()),
-                ("price", "0.01 ether".into()),
-                ("faulty", faulty.into()),
-                ("pollIntervalMs", 100.into()),
-                ("store", store),
-                ("capabilities", capabilities),
-            ])],
-        );
+        let mut all = vec![
+            ("market", market.into()),
+            ("bond", "0.1 ether".into()),
+            ("price", "0.01 ether".into()),
+            ("pollIntervalMs", 100.into()),
+        ];
+        all.extend(options.iter().cloned());
+        let node = crate::common::m(&builder, "market", &[obj(&all)]);
         let seen: Seen = Rc::default();
         let mut listeners = Vec::new();
         for event in MARKET_NODE_EVENTS {
@@ -669,11 +657,30 @@ pub async fn restarted_agent_submits_the_result_it_kept() {
         &[client.1.as_str().into(), "0x0".into()],
     )
     .await;
-    first.until("error", 1, 60_000.0).await;
-    assert_eq!(
-        s(&get(&first.events("error")[0], "code")),
-        "INSUFFICIENT_FUNDS"
-    );
+    // The run's announcement (sent as the worker took the job) may fail for the same reason:
+    // an error that must not stop the run. The result's failure comes after the run.
+    first.until("job-completed", 1, 60_000.0).await;
+    let start = now();
+    loop {
+        let failed_after_run = {
+            let seen = first.seen.borrow();
+            let ran = seen.iter().position(|(n, _)| n == "job-completed").unwrap();
+            seen[ran..].iter().any(|(n, _)| n == "error")
+        };
+        if failed_after_run {
+            break;
+        }
+        assert!(now() - start < 60_000.0, "no error after the run");
+        sleep(50.0).await;
+    }
+    for e in first.events("error") {
+        assert_eq!(
+            s(&get(&e, "code")),
+            "INSUFFICIENT_FUNDS",
+            "{}",
+            describe(&e)
+        );
+    }
     assert!(first.events("result-submitted").is_empty());
     let published = s(&get(&first.events("job-completed")[0], "outputCid"));
     assert_eq!(
@@ -871,4 +878,111 @@ pub async fn capabilities_decide_what_is_claimed() {
         let fields = describe(&get(&e, "errors"));
         assert!(fields.contains(field), "{field} in {fields}");
     }
+}
+
+/// The runs announced on chain for `job_id` (`JobRunning` logs): (node, run).
+async fn runs_on_chain(market: &str, job_id: &JsValue) -> Vec<(String, String)> {
+    let topic = sandrun_chain::events::topic0("JobRunning").unwrap();
+    let id = format!("0x{:064x}", big(job_id));
+    let filter = obj(&[
+        ("address", market.into()),
+        ("fromBlock", "0x0".into()),
+        (
+            "topics",
+            Array::of2(&topic.to_string().into(), &id.into()).into(),
+        ),
+    ]);
+    let mut runs = Vec::new();
+    for log in Array::from(&anvil("eth_getLogs", &[filter]).await).iter() {
+        let topics = Array::from(&get(&log, "topics"));
+        let data = sandrun_chain::input::hex_bytes("data", &s(&get(&log, "data"))).unwrap();
+        let t: Vec<_> = topics
+            .iter()
+            .map(|t| sandrun_chain::input::bytes32("topic", &s(&t)).unwrap())
+            .collect();
+        match sandrun_chain::events::decode_log(&t, &data).unwrap() {
+            sandrun_chain::events::MarketEvent::JobRunning(r) => {
+                runs.push((r.node.to_checksum(None), r.run))
+            }
+            other => panic!("not a JobRunning log: {other:?}"),
+        }
+    }
+    runs
+}
+
+/// An agent announces its worker's run once the worker accepted the job (`job-running`, the
+/// `JobRunning` log naming the run its `job-completed` reports); a restarted agent that finds
+/// its announcement on chain runs the job without a second one; `announce: false` sends none.
+/// Prints the gas of `started`.
+pub async fn announces_each_run_once() {
+    let (poster, market, address) = poster().await;
+    let worker = &workers()[2];
+    let client = funded(worker, Some(&address)).await;
+
+    let first = Agent::new(worker, &address, Some(client.clone()), false).await;
+    first.start().await;
+    let (cid, job_hash) = job_on_ipfs(&poster, CODE).await;
+    let (job_a, _) = post(&market, &cid, &job_hash, 1, 1).await;
+    first.until("result-submitted", 1, 60_000.0).await;
+    first.until("job-running", 1, 10_000.0).await;
+    first.stop();
+    assert!(first.errors().is_empty(), "{:?}", first.errors());
+    let running = &first.events("job-running")[0];
+    let run = s(&get(&first.events("job-completed")[0], "workerJobId"));
+    assert_eq!(s(&get(running, "workerJobId")), run);
+    assert_eq!(
+        get(running, "announced").as_bool(),
+        Some(true),
+        "{}",
+        describe(running)
+    );
+    assert_eq!(
+        runs_on_chain(&address, &job_a).await,
+        [(first.address.clone(), run)]
+    );
+
+    // A node that claimed and announced, then died: the agent started again runs the job and
+    // submits, and announces nothing more.
+    let (cid, job_hash) = job_on_ipfs(&poster, &CODE.replace("ok", "ok again")).await;
+    let (job_b, _) = post(&market, &cid, &job_hash, 1, 1).await;
+    let own = ok(&client.0, "market", &[address.as_str().into()]).await;
+    ok(&own, "claim", std::slice::from_ref(&job_b)).await;
+    ok(
+        &own,
+        "started",
+        &[job_b.clone(), "job_before_the_restart".into()],
+    )
+    .await;
+    let again = Agent::new(worker, &address, Some(client.clone()), false).await;
+    again.start().await;
+    again.until("result-submitted", 1, 60_000.0).await;
+    again.until("job-running", 1, 10_000.0).await;
+    again.stop();
+    assert!(again.errors().is_empty(), "{:?}", again.errors());
+    let running = &again.events("job-running")[0];
+    assert_eq!(
+        get(running, "announced").as_bool(),
+        Some(false),
+        "{}",
+        describe(running)
+    );
+    assert_eq!(
+        runs_on_chain(&address, &job_b).await,
+        [(again.address.clone(), "job_before_the_restart".to_string())]
+    );
+
+    let quiet_options = [("announce", false.into())];
+    let quiet = Agent::with_options(worker, &address, None, &quiet_options).await;
+    quiet.start().await;
+    let (cid, job_hash) = job_on_ipfs(&poster, &CODE.replace("ok", "quiet")).await;
+    let (job_c, _) = post(&market, &cid, &job_hash, 1, 1).await;
+    quiet.until("result-submitted", 1, 60_000.0).await;
+    quiet.until("job-running", 1, 10_000.0).await;
+    quiet.stop();
+    assert!(quiet.errors().is_empty(), "{:?}", quiet.errors());
+    assert!(runs_on_chain(&address, &job_c).await.is_empty());
+    report(&format!(
+        "market node gas: started {}",
+        gas(&first.events("job-running")[0])
+    ));
 }

@@ -11,7 +11,7 @@ test('2-of-3 lifecycle (post, 3 claims, 3 results, finalize) within 450,000 gas'
   // every function was measured, each a real mined transaction
   const measured = new Set(rows.map((r) => r.fn));
   for (const fn of ['registerNode', 'updateNode', 'postJob', 'claim', 'submitResult', 'finalize', 'withdraw',
-    'cancel', 'refund', 'unregisterNode', 'withdrawBond']) assert.ok(measured.has(fn), fn);
+    'cancel', 'refund', 'unregisterNode', 'withdrawBond', 'started']) assert.ok(measured.has(fn), fn);
   for (const r of rows) assert.ok(r.gas > 21_000n, `${r.fn}: ${r.gas}`);
   console.log(`2-of-3 lifecycle: ${lifecycle.total} gas`);
 });

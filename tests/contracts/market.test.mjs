@@ -136,6 +136,34 @@ test('2-of-3 lifecycle: two agree and are paid, the dissenter is slashed, a shar
   assert.equal((await ctx.revert(a, 'withdraw')).errorName, 'NothingToWithdraw');
 });
 
+test('started: a claimant announces its worker run until it submits; others are refused', async () => {
+  const [, poster, stranger] = ctx.accounts;
+  const [a, b, outsider] = await freshNodes(3);
+  const { jobId } = await ctx.postJob(poster, { k: 2, n: 3, price: PRICE, label: 'started' });
+  await ctx.send(a, 'claim', [jobId]);
+  await ctx.send(b, 'claim', [jobId]);
+  const run = 'job_1764586800_7';
+  assert.deepEqual(only(await ctx.send(a, 'started', [jobId, run]), 'JobRunning'), { jobId, node: a, run });
+  // clients find a job's runs by its indexed id
+  const logs = await ctx.pub.getContractEvents({ address: ctx.address, abi: ctx.abi, eventName: 'JobRunning',
+    args: { jobId }, fromBlock: 0n });
+  assert.deepEqual(logs.map((l) => [l.args.node, l.args.run]), [[a, run]]);
+  assert.deepEqual((await ctx.revert(outsider, 'started', [jobId, run])).args, [jobId, outsider]); // NotClaimant
+  assert.deepEqual((await ctx.revert(stranger, 'started', [jobId, run])).args, [jobId, stranger]); // not even a node
+  assert.equal((await ctx.revert(a, 'started', [999n, run])).errorName, 'JobNotFound');
+  assert.deepEqual((await ctx.revert(b, 'started', [jobId, ''])).args, [0n]); // InvalidRun
+  assert.deepEqual((await ctx.revert(b, 'started', [jobId, 'x'.repeat(129)])).args, [129n]);
+  await ctx.send(b, 'started', [jobId, 'x'.repeat(128)]);
+  await ctx.submit(a, jobId, 'done');
+  assert.equal((await ctx.revert(a, 'started', [jobId, run])).errorName, 'AlreadySubmitted');
+  // the job's state is untouched by announcements
+  const job = await ctx.job(jobId);
+  assert.deepEqual([job.state, job.claims, job.submitted], ['Claimed', [a, b], [true, false]]);
+  await ctx.submit(b, jobId, 'done');
+  await ctx.send(poster, 'finalize', [jobId]);
+  assert.deepEqual((await ctx.revert(b, 'started', [jobId, run])).args, [jobId, 3]); // WrongJobState(Finalized)
+});
+
 test('3-of-5: three agree, one dissents, one never submits (released unpaid)', async () => {
   const [owner, poster] = ctx.accounts;
   const nodes = await freshNodes(5);

@@ -9,6 +9,8 @@ pub const MAX_NODES: u8 = 16;
 pub const MAX_CID_LENGTH: usize = 128;
 /// The longest node endpoint the contract takes (`MAX_ENDPOINT_LENGTH`).
 pub const MAX_ENDPOINT_LENGTH: usize = 256;
+/// The longest worker job id `started` takes (`MAX_RUN_LENGTH`).
+pub const MAX_RUN_LENGTH: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {

@@ -5,7 +5,9 @@
 //! a change to the contract that is compiled and committed changes them here, and a call whose
 //! shape changed stops compiling.
 
-use crate::input::{self, InputError, Problem, MAX_CID_LENGTH, MAX_ENDPOINT_LENGTH};
+use crate::input::{
+    self, InputError, Problem, MAX_CID_LENGTH, MAX_ENDPOINT_LENGTH, MAX_RUN_LENGTH,
+};
 use alloy_primitives::{Address, Bytes, B256, U256};
 use alloy_sol_types::{SolCall, SolConstructor};
 use core::fmt;
@@ -187,6 +189,17 @@ pub fn post_job(job: &PostJob, now: u64) -> Result<Bytes, InputError> {
 
 pub fn claim(job_id: U256) -> Bytes {
     M::claimCall { jobId: job_id }.abi_encode().into()
+}
+
+/// `started` calldata: a claimant announces `run`, the id its worker gave the job.
+pub fn started(job_id: U256, run: &str) -> Result<Bytes, InputError> {
+    input::length("run", run, 1, MAX_RUN_LENGTH)?;
+    Ok(M::startedCall {
+        jobId: job_id,
+        run: run.to_string(),
+    }
+    .abi_encode()
+    .into())
 }
 
 /// `submitResult` calldata; `signature` is the worker's 64-byte Ed25519 signature.
@@ -442,6 +455,10 @@ mod tests {
             selector("submitResult(uint256,bytes32,string,bytes)")[..]
         );
         assert_eq!(
+            started(U256::from(1), "job_1764586800_1").unwrap()[..4],
+            selector("started(uint256,string)")[..]
+        );
+        assert_eq!(
             register_node(B256::repeat_byte(2), "http://x", U256::ZERO).unwrap()[..4],
             selector("registerNode(bytes32,string,uint96)")[..]
         );
@@ -517,6 +534,11 @@ mod tests {
         assert_eq!(
             field_of(submit_result(U256::ZERO, B256::ZERO, "", &[0; 64]).unwrap_err()).0,
             "outputCid"
+        );
+        assert_eq!(field_of(started(U256::ZERO, "").unwrap_err()).0, "run");
+        assert_eq!(
+            field_of(started(U256::ZERO, &"j".repeat(129)).unwrap_err()).0,
+            "run"
         );
         let one = U256::from(1);
         assert_eq!(

@@ -126,6 +126,11 @@ fn fields(event: &MarketEvent) -> String {
             ("deadline", e.deadline.to_string()),
         ],
         MarketEvent::JobClaimed(e) => vec![("jobId", e.jobId.to_string()), ("node", a(&e.node))],
+        MarketEvent::JobRunning(e) => vec![
+            ("jobId", e.jobId.to_string()),
+            ("node", a(&e.node)),
+            ("run", e.run.clone()),
+        ],
         MarketEvent::ResultSubmitted(e) => vec![
             ("jobId", e.jobId.to_string()),
             ("node", a(&e.node)),

@@ -60,7 +60,9 @@ export interface JobExecution {
     /**
      * The job's output as decoded text chunks: `for await (const chunk of exec.logs())`.
      * Live over the worker's stream while the job runs, from `/logs` after it ended; no chunk is
-     * repeated. Leaving the loop early closes the stream.
+     * repeated. Leaving the loop early closes the stream. A pool or consensus job's logs are
+     * its first member's run; a paid market job's are the first node's run (the run it announced
+     * on chain, else the one its submitted result names), read from that node's worker.
      */
     logs(): AsyncIterableIterator<string>;
 }

@@ -5,14 +5,14 @@
 
 use super::connection::Chain;
 use super::errors;
-use super::rpc::{At, TxCall};
+use super::rpc::{At, LogFilter, TxCall};
 use super::send::{self, Intent, Mined, SendOptions};
 use super::values::{invalid, problem};
 use super::watch::{self, Sink, WatchHandle, WatchOptions};
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::platform::now_ms;
 use alloy_primitives::{Address, Bytes, B256, U256};
-use sandrun_chain::events::{decode_log, settlement, MarketEvent, Settlement};
+use sandrun_chain::events::{decode_log, settlement, topic0, MarketEvent, Settlement};
 use sandrun_chain::input::InputError;
 use sandrun_chain::market::{self as m, Job, Node, PostJob};
 use std::rc::Rc;
@@ -196,6 +196,12 @@ impl MarketContract {
         self.send(m::claim(job_id), U256::ZERO, opts).await
     }
 
+    /// Announces `run`, the id the node's worker gave the job (a claimant before its result).
+    pub async fn started(&self, job_id: U256, run: &str, opts: &SendOptions) -> Result<Mined> {
+        let data = checked("started", m::started(job_id, run))?;
+        self.send(data, U256::ZERO, opts).await
+    }
+
     pub async fn submit_result(
         &self,
         job_id: U256,
@@ -280,6 +286,34 @@ impl MarketContract {
             )?)
             .unwrap_or(u64::MAX),
         })
+    }
+
+    /// The runs announced for `job_id` since `from_block` (`JobRunning` logs, of `node` only
+    /// when given): (node, the worker's job id), in chain order.
+    pub async fn runs(
+        &self,
+        job_id: U256,
+        node: Option<Address>,
+        from_block: u64,
+    ) -> Result<Vec<(Address, String)>> {
+        let mut topics = vec![topic0("JobRunning"), Some(B256::from(job_id))];
+        if let Some(node) = node {
+            topics.push(Some(node.into_word()));
+        }
+        let filter = LogFilter {
+            address: self.address,
+            topics,
+            from_block,
+            to_block: self.chain.rpc.block_number().await?,
+        };
+        let logs = self.chain.rpc.logs(&filter).await?;
+        Ok(logs
+            .iter()
+            .filter_map(|l| match decode_log(&l.topics, &l.data) {
+                Ok(MarketEvent::JobRunning(r)) if r.jobId == job_id => Some((r.node, r.run)),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Watches this contract's logs matching `topics` (see `events::topics`).

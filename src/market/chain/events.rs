@@ -19,6 +19,7 @@ const INDEXED: &[(&str, &[&str])] = &[
     ("BondWithdrawn", &["node"]),
     ("JobPosted", &["jobId", "poster", "jobHash"]),
     ("JobClaimed", &["jobId", "node"]),
+    ("JobRunning", &["jobId", "node"]),
     ("ResultSubmitted", &["jobId", "node"]),
     ("JobFinalized", &["jobId"]),
     ("JobRefunded", &["jobId", "poster"]),
@@ -177,6 +178,11 @@ pub fn args(event: &MarketEvent) -> JsValue {
             id("jobId", e.jobId);
             addr("node", e.node);
         }
+        MarketEvent::JobRunning(e) => {
+            id("jobId", e.jobId);
+            addr("node", e.node);
+            o.set("run", &e.run.as_str());
+        }
         MarketEvent::ResultSubmitted(e) => {
             id("jobId", e.jobId);
             addr("node", e.node);
@@ -227,6 +233,8 @@ export interface MarketEvents {
   BondWithdrawn: { node: string; amount: bigint };
   JobPosted: { jobId: bigint; poster: string; jobHash: string; inputCid: string; k: number; n: number; pricePerNode: bigint; deadline: number };
   JobClaimed: { jobId: bigint; node: string };
+  /** A claimant's worker runs the job under the id `run` (its logs: the node's endpoint). */
+  JobRunning: { jobId: bigint; node: string; run: string };
   ResultSubmitted: { jobId: bigint; node: string; resultHash: string; outputCid: string; signature: string };
   JobFinalized: { jobId: bigint; resultHash: string; agreeing: string[]; dissenting: string[]; paid: bigint; slashed: bigint; refunded: bigint };
   JobRefunded: { jobId: bigint; poster: string; refunded: bigint; slashed: bigint };

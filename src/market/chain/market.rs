@@ -193,6 +193,26 @@ impl Market {
         )
     }
 
+    /// Announces the id the node's worker gave a job it claimed (the `JobRunning` event), so
+    /// that clients can follow the run's logs on the node's endpoint.
+    #[wasm_bindgen(unchecked_return_type = "Promise<TxReceipt>")]
+    pub fn started(
+        &self,
+        #[wasm_bindgen(js_name = jobId, unchecked_param_type = "bigint | number")] job_id: JsValue,
+        run: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "TxOptions")] options: Option<JsValue>,
+    ) -> Promise {
+        let input = one_job_id(&job_id).and_then(|id| Ok((id, tx_options(options)?)));
+        self.run(
+            "started",
+            input.map(|(id, o)| {
+                move |c: Rc<MarketContract>| async move {
+                    Ok(TxReceipt::of(&c.started(id, &run, &o).await?).to_js())
+                }
+            }),
+        )
+    }
+
     /// Submits the node's signed result for a job it claimed.
     #[wasm_bindgen(js_name = submitResult, unchecked_return_type = "Promise<TxReceipt>")]
     pub fn submit_result(

@@ -5,11 +5,15 @@
 //! settles once: `finalize` when the chain's agreed result is the verified winner, `refund` when
 //! the deadline passed without one. A job settled by someone else (another process that
 //! re-attached, a node) is read back from its `JobFinalized`/`JobRefunded` log instead.
+//!
+//! Its logs are the first node's run (`runs.rs`): the run a node announced on chain
+//! (`JobRunning`), or the worker job id in a submitted result's `status.json`.
 
 use super::history::{self, History};
 use super::ipfs_call::{directory_files, MarketIpfs};
 use super::progress::Progress;
 use super::results::{self, Checked};
+use super::runs::{self, Run};
 use super::spend;
 use crate::core::boundary::error::{Code, Result, SdkError};
 use crate::core::boundary::js::{Obj, ToJs};
@@ -154,6 +158,8 @@ pub struct MarketExecution {
     poll_ms: f64,
     /// Checked results by node, kept across polls.
     checked: RefCell<Vec<(Address, Checked)>>,
+    /// The runs the nodes announced, in chain order.
+    runs: RefCell<Vec<Run>>,
     stopped: Cell<bool>,
 }
 
@@ -181,6 +187,7 @@ impl MarketExecution {
             outcome: Settle::default(),
             poll_ms,
             checked: RefCell::new(Vec::new()),
+            runs: RefCell::new(Vec::new()),
             stopped: Cell::new(false),
         });
         let me = exec.clone();
@@ -289,6 +296,9 @@ impl MarketExecution {
                     .emit("running", &[("node", &node.to_checksum(None))]);
             }
         }
+        // Logs only: a failure here is looked at again on the next poll, and never holds up
+        // the job.
+        let _ = self.follow_runs(h.claimed.len()).await;
         self.check_new(&h, &job_hash).await?;
         let report = self.report(quorum);
         if let Some((s, tx)) = &h.settled {
@@ -373,6 +383,29 @@ impl MarketExecution {
             self.contract.job(self.job_id).await.map(|j| j.state),
             Ok(JobState::Finalized | JobState::Refunded | JobState::Cancelled)
         )
+    }
+
+    /// Reads the runs announced since the last poll while a claimant has not announced one,
+    /// and reports each new one as `running` with the run's id and the node's endpoint.
+    async fn follow_runs(&self, claimed: usize) -> Result<()> {
+        if claimed == 0 || self.runs.borrow().len() >= claimed {
+            return Ok(());
+        }
+        let known: Vec<Address> = self.runs.borrow().iter().map(|r| r.node).collect();
+        for run in
+            runs::announced(&self.contract, self.job_id, self.from_block.get(), &known).await?
+        {
+            self.progress.emit(
+                "running",
+                &[
+                    ("node", &run.node.to_checksum(None)),
+                    ("workerJob", &run.worker_job),
+                    ("endpoint", &run.endpoint),
+                ],
+            );
+            self.runs.borrow_mut().push(run);
+        }
+        Ok(())
     }
 
     /// Checks every result submitted since the last poll.
@@ -580,12 +613,40 @@ impl Execution for MarketExecution {
         })
     }
 
+    /// The first node's run: the first announced (`JobRunning`), else the run named in the
+    /// first submitted result's `status.json`; waited for until the job is settled.
     fn log_source(self: Rc<Self>) -> Fut<'static, Result<Rc<WorkerExecution>>> {
         Box::pin(async move {
-            Err(SdkError::new(
-                Code::Unsupported,
-                "a market job runs on the nodes' own workers: its logs are not available here (its progress is: exec.on('progress', …))",
-            ))
+            loop {
+                let settled = self.outcome.get().is_some();
+                if settled {
+                    // The watch may have ended before it read the announcements (a job
+                    // re-attached after it was settled): one last look.
+                    self.follow_runs(usize::MAX).await?;
+                }
+                let hash = self.job_hash.borrow().clone();
+                let found = runs::source(
+                    &self.client,
+                    &self.runs.borrow(),
+                    &self.checked.borrow(),
+                    hash,
+                );
+                if let Some(w) = found {
+                    return Ok(w);
+                }
+                if settled {
+                    return Err(SdkError::new(
+                        Code::NotFound,
+                        format!(
+                            "no node announced its run of market job {} or submitted a result before the job was settled: there are no logs to read",
+                            self.job_id
+                        ),
+                    )
+                    .job(&self.id_text())
+                    .op("logs"));
+                }
+                sleep(self.poll_ms, None).await?;
+            }
         })
     }
 

@@ -24,7 +24,7 @@ export type MarketProgress =
   | { stage: 'uploading'; at: number; bytes: number; total: number; cid?: string; pins?: unknown[] }
   | { stage: 'escrow'; at: number; txHash: string; confirmations: number; jobId?: bigint; block?: number; gasUsed?: bigint; gasCost?: bigint; escrow?: bigint }
   | { stage: 'claims'; at: number; claimed: number; n: number }
-  | { stage: 'running'; at: number; node: string }
+  | { stage: 'running'; at: number; node: string; workerJob?: string; endpoint?: string }
   | { stage: 'verifying'; at: number; node: string; valid?: boolean; problems?: string[] }
   | { stage: 'settling'; at: number; action: 'finalize' | 'refund' }
   | { stage: 'done'; at: number; outcome: 'finalized' | 'refunded' | 'cancelled' | 'failed'; txHash?: string; error?: string };

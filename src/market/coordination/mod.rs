@@ -11,6 +11,7 @@
 //! - `ipfs_call`: the IPFS layer as the job uses it (add and pin the inputs, read results);
 //! - `results`: one node's result checked by the market format's VALID rule;
 //! - `history`: a job as its logs tell it (posted, claims, results, settlement; duplicates);
+//! - `runs`: where the job's logs are (the run a node announced, or its result names);
 //! - `execution`: `MarketExecution`, watched until settled;
 //! - `post`: `submit()` up to the escrow;
 //! - `estimate`: `.estimate()`;
@@ -27,6 +28,7 @@ pub mod ipfs_call;
 pub mod results;
 
 pub mod history;
+pub mod runs;
 
 pub mod execution;
 

@@ -4,6 +4,11 @@
 //! the chain says it is: a job it already submitted is left alone, one it claimed but has no
 //! result on chain for is run (the worker's result is deterministic: the same result hash and
 //! the same CID) and submitted, and only a job it has not claimed is claimed.
+//!
+//! Once its worker accepted a job, the agent announces the run (`started(jobId, workerJobId)`,
+//! the `JobRunning` event) so that the submitter can follow its logs on the node's endpoint. The
+//! announcement runs beside the job: a failure is reported (`error`) and changes nothing else,
+//! and a node that announced the job before (a restart that runs it again) does not again.
 
 use super::capabilities::{mismatch, template_names, MarketCapabilities, Needs};
 use super::job::{self, Finished};
@@ -38,6 +43,7 @@ pub const MARKET_NODE_EVENTS: &[&str] = &[
     "job-seen",
     "job-skipped",
     "job-claimed",
+    "job-running",
     "job-completed",
     "result-submitted",
     "error",
@@ -45,7 +51,7 @@ pub const MARKET_NODE_EVENTS: &[&str] = &[
 
 #[wasm_bindgen(typescript_custom_section)]
 const MARKET_NODE_TS: &'static str = r#"
-export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-skipped' | 'job-claimed' | 'job-completed' | 'result-submitted' | 'error';
+export type MarketNodeEvent = 'registered' | 'job-seen' | 'job-skipped' | 'job-claimed' | 'job-running' | 'job-completed' | 'result-submitted' | 'error';
 "#;
 
 /// The agent's settings, checked when the builder's `market()` is called.
@@ -62,6 +68,8 @@ pub struct Settings {
     pub faulty: bool,
     /// What the node runs; jobs that ask for more are skipped.
     pub capabilities: MarketCapabilities,
+    /// Announces each run on chain (`started`) for the submitter to follow its logs.
+    pub announce: bool,
     /// Keeps published results until they are on chain (`store.rs`).
     pub store: Option<Store>,
 }
@@ -97,6 +105,8 @@ struct Posted {
     job_hash: B256,
     input_cid: String,
     price_per_node: U256,
+    /// The block it was posted in: the job's later logs (its runs) are read from there.
+    block: u64,
 }
 
 fn job_event(id: U256) -> Obj {
@@ -238,6 +248,7 @@ impl Agent {
                         job_hash: p.jobHash,
                         input_cid: p.inputCid,
                         price_per_node: U256::from(p.pricePerNode),
+                        block: w.log.block_number,
                     });
                 }
             })
@@ -292,7 +303,7 @@ impl Agent {
 
     /// Decides from the chain's record whether to claim, run and submit; true when a result
     /// was submitted now.
-    async fn take(&self, p: Posted) -> Result<bool> {
+    async fn take(self: &Rc<Self>, p: Posted) -> Result<bool> {
         let c = self.contract()?;
         let me = self.st.borrow().address.unwrap_or_default();
         let job = c.job(p.id).await?;
@@ -357,8 +368,11 @@ impl Agent {
                 out
             }
             None => {
-                let done: Finished =
-                    job::run(&self.worker, &ipfs, &p.job_hash, &p.input_cid).await?;
+                let run = job::submit(&self.worker, &ipfs, &p.job_hash, &p.input_cid).await?;
+                let agent = self.clone();
+                let announced = run.clone();
+                spawn(async move { agent.announce(p.id, p.block, announced).await });
+                let done: Finished = job::finish(&self.worker, &p.job_hash, run).await?;
                 let out = job::publish(&ipfs, &done, self.settings.faulty).await?;
                 self.keep(&at, &out, &done.worker_job).await;
                 let o = job_event(p.id);
@@ -406,6 +420,39 @@ impl Agent {
             None
         };
         mismatch(caps, templates.as_deref(), &needs)
+    }
+
+    /// `job-running`, and `started(jobId, run)` on chain unless `announce: false` or this node
+    /// announced the job before (a restart). A failure is an `error` event, nothing more: the
+    /// run and its result do not depend on it.
+    async fn announce(&self, id: U256, posted_at: u64, run: String) {
+        let o = job_event(id);
+        o.set("workerJobId", &run);
+        let sent = async {
+            if !self.settings.announce {
+                return Ok(None);
+            }
+            let c = self.contract()?;
+            let me = self.st.borrow().address.unwrap_or_default();
+            let before = c.runs(id, Some(me), posted_at).await?;
+            if !before.is_empty() {
+                return Ok(None);
+            }
+            c.started(id, &run, &SendOptions::default()).await.map(Some)
+        };
+        match sent.await {
+            Ok(mined) => {
+                o.set("announced", &mined.is_some());
+                if let Some(m) = &mined {
+                    receipt(&o, m);
+                }
+            }
+            Err(e) => {
+                o.set("announced", &false);
+                self.error(Some(id), &e.op("started"));
+            }
+        }
+        self.events.emit("job-running", &o.into());
     }
 
     /// The result the store kept for this job (a store that fails is reported, and the job
@@ -582,8 +629,9 @@ impl MarketNode {
         .to_js()
     }
 
-    /// Listens to `registered`, `job-seen`, `job-claimed`, `job-completed`,
-    /// `result-submitted`, `error` (an error about one job carries its `jobId`).
+    /// Listens to `registered`, `job-seen`, `job-claimed`, `job-running` (`{ jobId,
+    /// workerJobId, announced, receipt? }`), `job-completed`, `result-submitted`, `error` (an
+    /// error about one job carries its `jobId`).
     pub fn on(
         &self,
         #[wasm_bindgen(unchecked_param_type = "MarketNodeEvent")] event: String,

@@ -70,15 +70,13 @@ pub fn parse_status(text: &str) -> std::result::Result<StatusBody, String> {
     actions::status::read(&v, false)
 }
 
-/// Runs the job at `input_cid` on `worker` and checks what it signed: the job hash must be
-/// `job_hash` (else the worker ran something else and nothing may be submitted), the signature
-/// must verify and every output's bytes must match their signed sha256.
-pub async fn run(
+/// Hands the job at `input_cid` to `worker`; the id the worker gave the run.
+pub async fn submit(
     worker: &Rc<Client>,
     ipfs: &Ipfs,
     job_hash: &B256,
     input_cid: &str,
-) -> Result<Finished> {
+) -> Result<String> {
     let (archive, manifest_json) = fetch_input(ipfs, input_cid).await?;
     let expected = format::job_hash_hex(job_hash);
     // The posted archive goes to the worker as it is: re-packaging could change its bytes.
@@ -90,7 +88,15 @@ pub async fn run(
     .multipart(&archive, &expected);
     let body = Body::new(&upload.content_type, upload.body);
     let sent = actions::submit::submit(&worker.http, body, &CallOpts::default()).await?;
-    let id = sent.job_id;
+    Ok(sent.job_id)
+}
+
+/// Waits for the worker's run `id` of the job posted as `job_hash` and checks what it signed:
+/// the job hash must be `job_hash` (else the worker ran something else and nothing may be
+/// submitted), the signature must verify and every output's bytes must match their signed
+/// sha256.
+pub async fn finish(worker: &Rc<Client>, job_hash: &B256, id: String) -> Result<Finished> {
+    let expected = format::job_hash_hex(job_hash);
     let exec = WorkerExecution::new(
         worker.clone(),
         id.clone(),

@@ -57,6 +57,9 @@ pub struct MarketNodeOptions {
     /// For tests and demos: alters every output before adding it, and submits the result hash
     /// of the altered bytes (the submitter's verification must catch it).
     pub faulty: Option<bool>,
+    /// Announces each run on chain once the worker accepted it (`started(jobId, workerJobId)`,
+    /// about 30,300 gas a job), so that the submitter can follow the run's logs (default true).
+    pub announce: Option<bool>,
     /// Keeps each published result until it is on chain, so a restart in between submits it
     /// instead of running the job again: an object with `getItem`/`setItem`, as `localStorage`.
     #[js(
@@ -126,6 +129,7 @@ fn settings(options: &JsValue, problems: &mut Vec<FieldProblem>) -> Settings {
                 problems.extend(p);
                 MarketCapabilities::default()
             }),
+        announce: o.announce.unwrap_or(true),
         store: Store::from_js(o.store).unwrap_or_else(|p| {
             problems.push(FieldProblem::new("store", p));
             None

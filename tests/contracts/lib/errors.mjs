@@ -83,6 +83,7 @@ async function trigger(ctx) {
   await expect('NotClaimant', [id, c], call(c, 'submitResult', [id, hashOf('r'), CID, signatureOf('c')]));
   await ctx.submit(a, id, 'r');
   await expect('AlreadySubmitted', [id, a], call(a, 'submitResult', [id, hashOf('r'), CID, signatureOf('a')]));
+  await expect('InvalidRun', [129n], call(b, 'started', [id, 'j'.repeat(129)]));
   await expect('InvalidSignatureLength', [63n], call(b, 'submitResult', [id, hashOf('r'), CID, `0x${'11'.repeat(63)}`]));
   await expect('NoConsensus', [id, 1n, 2n], call(owner, 'finalize', [id]));
   await expect('DeadlineNotPassed', [id, running.deadline], call(owner, 'refund', [id]));

@@ -35,6 +35,7 @@ export async function measureGas() {
     step('claim', '1st of 3', await ctx.send(a, 'claim', [jobId]));
     step('claim', '2nd of 3', await ctx.send(b, 'claim', [jobId]));
     step('claim', '3rd of 3', await ctx.send(c, 'claim', [jobId]));
+    row('started', 'a claimant announces its 16-byte worker job id', await ctx.send(a, 'started', [jobId, 'job_1764586800_1']));
     step('submitResult', '1st (new result hash)', await ctx.submit(a, jobId, 'good'));
     step('submitResult', '2nd (agrees: k reached)', await ctx.submit(b, jobId, 'good'));
     step('submitResult', '3rd (dissents: new hash)', await ctx.submit(c, jobId, 'bad'));

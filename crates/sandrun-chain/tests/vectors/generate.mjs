@@ -93,6 +93,7 @@ try {
   const { jobId, receipt } = await ctx.postJob(poster, { k: 2, n: 3 });
   keep(receipt);
   for (const n of [a, b, c]) keep(await ctx.send(n, 'claim', [jobId]));
+  keep(await ctx.send(a, 'started', [jobId, 'job_1764586800_1']));
   keep(await ctx.submit(a, jobId, 'good'));
   keep(await ctx.submit(b, jobId, 'good'));
   keep(await ctx.submit(c, jobId, 'bad'));
