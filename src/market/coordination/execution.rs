@@ -298,7 +298,7 @@ impl MarketExecution {
         }
         // Logs only: a failure here is looked at again on the next poll, and never holds up
         // the job.
-        let _ = self.follow_runs(h.claimed.len()).await;
+        let _ = self.follow_runs(&h).await;
         self.check_new(&h, &job_hash).await?;
         let report = self.report(quorum);
         if let Some((s, tx)) = &h.settled {
@@ -385,16 +385,11 @@ impl MarketExecution {
         )
     }
 
-    /// Reads the runs announced since the last poll while a claimant has not announced one,
-    /// and reports each new one as `running` with the run's id and the node's endpoint.
-    async fn follow_runs(&self, claimed: usize) -> Result<()> {
-        if claimed == 0 || self.runs.borrow().len() >= claimed {
-            return Ok(());
-        }
+    /// Reports each run announced since the last poll (in the job's history) as `running`
+    /// with the run's id and the node's endpoint.
+    async fn follow_runs(&self, h: &History) -> Result<()> {
         let known: Vec<Address> = self.runs.borrow().iter().map(|r| r.node).collect();
-        for run in
-            runs::announced(&self.contract, self.job_id, self.from_block.get(), &known).await?
-        {
+        for run in runs::announced(&self.contract, &h.runs, &known).await? {
             self.progress.emit(
                 "running",
                 &[
@@ -622,7 +617,10 @@ impl Execution for MarketExecution {
                 if settled {
                     // The watch may have ended before it read the announcements (a job
                     // re-attached after it was settled): one last look.
-                    self.follow_runs(usize::MAX).await?;
+                    let h =
+                        history::read(&self.client, &self.contract, self.job_id, &self.from_block)
+                            .await?;
+                    self.follow_runs(&h).await?;
                 }
                 let hash = self.job_hash.borrow().clone();
                 let found = runs::source(

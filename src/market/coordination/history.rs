@@ -39,6 +39,8 @@ pub struct History {
     pub posted: Option<Posted>,
     pub claimed: Vec<Address>,
     pub submitted: Vec<Submitted>,
+    /// The runs the nodes announced (`JobRunning`: node, its worker's job id), in order.
+    pub runs: Vec<(Address, String)>,
     /// The settlement and the hash of the transaction that made it.
     pub settled: Option<(Settlement, B256)>,
 }
@@ -104,6 +106,7 @@ pub async fn read(
                 })
             }
             MarketEvent::JobClaimed(e) if e.jobId == job_id => h.claimed.push(e.node),
+            MarketEvent::JobRunning(e) if e.jobId == job_id => h.runs.push((e.node, e.run.clone())),
             MarketEvent::ResultSubmitted(e) if e.jobId == job_id => h.submitted.push(Submitted {
                 node: e.node,
                 result_hash: e.resultHash,

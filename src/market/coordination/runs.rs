@@ -9,7 +9,7 @@ use crate::core::boundary::error::Result;
 use crate::core::client::Client;
 use crate::core::execution::WorkerExecution;
 use crate::market::chain::contract::MarketContract;
-use alloy_primitives::{Address, U256};
+use alloy_primitives::Address;
 use std::rc::Rc;
 
 /// A run a node announced.
@@ -22,23 +22,22 @@ pub struct Run {
     pub endpoint: String,
 }
 
-/// The runs announced for `job_id` by nodes not in `known`, first announcement per node, with
-/// each node's registered endpoint.
+/// The runs among `announced` (a job's `JobRunning` logs, read with the rest of its history)
+/// by nodes not in `known`, first announcement per node, with each node's registered endpoint.
 pub async fn announced(
     c: &MarketContract,
-    job_id: U256,
-    from_block: u64,
+    announced: &[(Address, String)],
     known: &[Address],
 ) -> Result<Vec<Run>> {
     let mut found: Vec<Run> = Vec::new();
-    for (node, worker_job) in c.runs(job_id, None, from_block).await? {
-        if known.contains(&node) || found.iter().any(|r| r.node == node) {
+    for (node, worker_job) in announced {
+        if known.contains(node) || found.iter().any(|r| r.node == *node) {
             continue;
         }
-        let endpoint = c.node(node).await?.endpoint;
+        let endpoint = c.node(*node).await?.endpoint;
         found.push(Run {
-            node,
-            worker_job,
+            node: *node,
+            worker_job: worker_job.clone(),
             endpoint,
         });
     }
