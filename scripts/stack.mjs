@@ -34,7 +34,8 @@ const fail = (msg) => {
 if (!Number.isInteger(base) || base < 1024 || base > 65000) fail(`--port: a base port in 1024..65000, got ${values.port ?? process.env.STACK_PORT}`);
 
 const sh = (script, args) => execFileSync('bash', [join(ROOT, 'scripts', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
-const devnodeBin = process.env.DEVNODE ?? join(ROOT, 'target/debug/sandrun-devnode');
+// The Makefile exports DEVNODE relative to the repository; this may run from another folder.
+const devnodeBin = resolve(ROOT, process.env.DEVNODE ?? 'target/debug/sandrun-devnode');
 
 /** Stops what `started` lists, agents first (they talk to the rest). */
 function stopAll(started) {

@@ -844,24 +844,8 @@ pub async fn claimant_dies_others_complete_or_refund() {
         "{}",
         describe(&result)
     );
-    let settlement = get(&result, "settlement");
-    assert_eq!(
-        s(&get(&settlement, "outcome")),
-        "finalized",
-        "{}",
-        describe(&settlement)
-    );
-    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
-    assert_eq!(
-        big(&get(&settlement, "slashed")),
-        0,
-        "a silent claimant is released, not slashed"
-    );
-    assert_eq!(
-        big(&get(&settlement, "refunded")),
-        CENT as u128,
-        "its share"
-    );
+    // Two paid; the silent claimant released, not slashed; its share back to the poster.
+    expect_settlement(&get(&result, "settlement"), "finalized", 2, 0, 1);
     let silent = ok(&nodes[0].0, "node", &[nodes[2].2.as_str().into()]).await;
     assert_eq!(
         big(&get(&silent, "bond")),
@@ -885,19 +869,8 @@ pub async fn claimant_dies_others_complete_or_refund() {
     play(&nodes, &workers, &exec, 1).await;
     let e = bounded_failure(&exec).await;
     assert_eq!(code(&e), "CONSENSUS", "{}", describe(&e));
-    let settlement = get(&e, "settlement");
-    assert_eq!(
-        s(&get(&settlement, "outcome")),
-        "refunded",
-        "{}",
-        describe(&settlement)
-    );
-    assert_eq!(big(&get(&settlement, "refunded")), 3 * CENT as u128);
-    assert_eq!(
-        big(&get(&settlement, "slashed")),
-        2 * CENT as u128,
-        "two claim bonds"
-    );
+    // The whole escrow back; two claim bonds slashed.
+    expect_settlement(&get(&e, "settlement"), "refunded", 0, 2, 3);
     for (_, _, addr) in &nodes[1..] {
         let n = ok(&nodes[0].0, "node", &[addr.as_str().into()]).await;
         assert_eq!(big(&get(&n, "bond")), 9 * CENT as u128, "{}", describe(&n));
@@ -932,6 +905,25 @@ async fn drain(iter: &JsValue) -> Vec<JsValue> {
         }
         events.push(get(&step, "value"));
     }
+}
+
+/// `settlement` ended as `outcome`, with these sums in hundredths of an ether.
+fn expect_settlement(settlement: &JsValue, outcome: &str, paid: u64, slashed: u64, refunded: u64) {
+    let sums = ["outcome", "paid", "slashed", "refunded"].map(|k| get(settlement, k));
+    let got = (s(&sums[0]), big(&sums[1]), big(&sums[2]), big(&sums[3]));
+    let cents = |n: u64| (n * CENT) as u128;
+    let want = (
+        outcome.to_string(),
+        cents(paid),
+        cents(slashed),
+        cents(refunded),
+    );
+    assert_eq!(
+        got,
+        want,
+        "(outcome, paid, slashed, refunded): {}",
+        describe(settlement)
+    );
 }
 
 /// The first event of `stage` among `events`, and the time it came (`at`, ms).
@@ -1058,23 +1050,8 @@ pub async fn two_of_three_faulty_slashed_settled_once() {
         describe(&faulty)
     );
     let settlement = get(&result, "settlement");
-    assert_eq!(
-        s(&get(&settlement, "outcome")),
-        "finalized",
-        "{}",
-        describe(&settlement)
-    );
-    assert_eq!(big(&get(&settlement, "paid")), 2 * CENT as u128);
-    assert_eq!(
-        big(&get(&settlement, "slashed")),
-        CENT as u128,
-        "the claim bond"
-    );
-    assert_eq!(
-        big(&get(&settlement, "refunded")),
-        CENT as u128,
-        "the faulty node's share"
-    );
+    // Two paid; the faulty node's claim bond slashed and its share refunded.
+    expect_settlement(&settlement, "finalized", 2, 1, 1);
     let slashed: Vec<String> = Array::from(&get(&settlement, "slashedNodes"))
         .iter()
         .map(|a| s(&a).to_lowercase())

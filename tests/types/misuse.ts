@@ -66,6 +66,8 @@ export async function marketMisuse(sandrun: FullSandrun): Promise<void> {
   await FullSandrun.create({ limits: { maxPerJob: 0.1 } }); // ERROR: caps are bigint or a string with a unit
   sandrun.job().payment(0.01); // ERROR: amounts are bigint or a string with a unit, never a float
   sandrun.job().deadline('soon'); // ERROR: seconds or a Date
+  await FullSandrun.create({ market: { address: '0x5FbDB2315678afecb367f032d93F642f64180aa3', fromBlock: 'latest' } }); // ERROR: fromBlock is a block number
+  await sandrun.job().payment('0.01 ether').submit({ onStage: 'progress' }); // ERROR: onStage is a function
   const exec = await sandrun.job().payment('0.01 ether').submit();
   exec.on('done', () => {}); // ERROR: the only event is progress
   const total: number = (await sandrun.job().payment(1n).estimate()).total; // ERROR: amounts are bigint

@@ -271,7 +271,12 @@ export async function paidJob(): Promise<void> {
   const estimate: MarketEstimate = await job.estimate();
   const total: bigint = estimate.total;
   const allowed: boolean = estimate.allowed;
-  const exec = await job.submit();
+  const exec = await job.submit({
+    onStage: (e: MarketProgress) => { if (e.stage === 'running') void (e.workerJob satisfies string | undefined); },
+    onProgress: ({ loaded, total }) => void (loaded / total),
+  });
+  const located = await FullSandrun.create({ market: { address: '0x5FbDB2315678afecb367f032d93F642f64180aa3', fromBlock: 1 } });
+  void located;
   exec.on('progress', (e: MarketProgress) => {
     if (e.stage === 'escrow') void (e.txHash satisfies string);
     if (e.stage === 'claims') void (e.claimed satisfies number);

@@ -159,7 +159,7 @@ function walletScript(stack, address) {
     `controls.accounts = [${JSON.stringify(address)}];\nannounceWallet(provider, 'Test wallet', 'org.sandrun.test');\n})();`;
 }
 
-test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, faulty node slashed in the settlement', async (ctx) => {
+test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, the first node\'s logs, faulty node slashed in the settlement', async (ctx) => {
   const page = await ctx.context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`[pageerror] ${e.message}`));
@@ -197,6 +197,8 @@ test('a paid 2-of-3 job from the page: wallet from EIP-6963, stages up to done, 
     assert(await page.getByTestId('settlement').getAttribute('data-outcome') === 'finalized', settlement);
     assert(settlement.includes(`0.01 ETH from ${faulty}`) && settlement.includes('0.02 ETH to'), `settlement: ${settlement}`);
     assert((await page.getByTestId('verified').textContent()).trim() === 'verified', 'badge');
+    const logs = await page.getByTestId('logs').textContent();
+    assert(logs.includes('hello from the browser'), `the first node's logs: ${logs}`);
     const rows = Object.fromEntries(await page.getByTestId('consensus-worker').evaluateAll((els) => els.map((e) => [e.dataset.endpoint, e.dataset.verdict])));
     const faultyWorker = ctx.stack.agents.find((a) => a.faulty).worker;
     assert(rows[faultyWorker] === 'dissented', `consensus rows ${JSON.stringify(rows)}`);

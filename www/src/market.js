@@ -31,7 +31,7 @@ export async function loadStack(url) {
 
 /**
  * `request`: { files, entrypoint, args, outputs, amount, strategy, market, ipfsApi, gateways, chainId }
- * `on`: { status(text), submitted(exec), stage(event), result(result), consensus(report),
+ * `on`: { status(text), submitted(exec), stage(event), log(chunk), result(result), consensus(report),
  *   settlement(settlement) }. Rejects with the SDK's error (a refund: CONSENSUS, with both reports).
  */
 export async function payJob(request, wallet, on) {
@@ -61,14 +61,25 @@ export async function payJob(request, wallet, on) {
     },
   });
   on.submitted(exec);
+  // The first node's run, from its worker, while the stages go on (a job nobody ran has none:
+  // NOT_FOUND once it is settled, which is not the job's failure).
+  const logs = (async () => {
+    try {
+      for await (const chunk of exec.logs()) on.log?.(chunk);
+    } catch (e) {
+      if (e?.code !== 'NOT_FOUND') on.log?.(`(logs: ${e?.message ?? e})\n`);
+    }
+  })();
   let result;
   try {
     result = await exec.wait();
   } catch (e) {
+    await logs;
     if (e?.report) on.consensus(e.report);
     if (e?.settlement) on.settlement(e.settlement);
     throw e;
   }
+  await logs;
   on.result(result);
   on.consensus(result.consensus);
   on.settlement(result.settlement);
@@ -85,7 +96,7 @@ export function stageText(e, t0) {
     uploading: () => `${e.bytes} of ${e.total} B to IPFS${e.cid ? `, CID ${short(e.cid)}` : ''}`,
     escrow: () => `tx ${short(e.txHash)}, ${e.confirmations} confirmation(s)${e.escrow !== undefined ? `, ${eth(e.escrow)} in escrow` : ''}`,
     claims: () => `${e.claimed}/${e.n} nodes claimed`,
-    running: () => `node ${short(e.node)}`,
+    running: () => `node ${short(e.node)}${e.workerJob ? `, run ${e.workerJob} on ${e.endpoint}` : ''}`,
     verifying: () => `node ${short(e.node)}${e.valid === undefined ? '' : e.valid ? ' ✓ valid' : ` ✗ invalid: ${(e.problems ?? []).join('; ')}`}`,
     settling: () => e.action,
     done: () => `${e.outcome}${e.txHash ? ` in ${short(e.txHash)}` : ''}${e.error ? `: ${e.error}` : ''}`,
