@@ -285,7 +285,9 @@ test('run --pay 2-of-3 on the local market: every stage, verified, the faulty ag
   assert(human.stdout.includes("hello from ['--paid', 'human']") && /^done .*\n─── logs ───\n────────────\nconsensus /m.test(screen(human.stderr)), `logs:\n${human.stdout}\n${human.stderr}`);
   assert(human.stderr.includes('2-of-3 consensus reached') && new RegExp(`dissented\\s+node ${faulty}`).test(human.stderr) && human.stderr.includes(`slashed    0.01 ETH from ${faulty}`), human.stderr);
   mkdirSync(join(root, 'build'), { recursive: true });
-  writeFileSync(join(root, 'build', 'cli-pay.txt'), `$ sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --outputs 'out/*' --out ./paid\n${human.stderr.replaceAll(ctx.work, '.').replaceAll(ctx.stackDir, '.sandrun')}`);
+  // As a terminal shows it: the logs (stdout) inside their frame (stderr).
+  const screenText = human.stderr.replace('─── logs ───\n', `─── logs ───\n${human.stdout}`);
+  writeFileSync(join(root, 'build', 'cli-pay.txt'), `$ sandrun run ./job --pay "0.03 ether" --consensus 2-of-3 --stack .sandrun/stack.json --outputs 'out/*' --out ./paid-human --args --paid human\n${screenText.replaceAll(ctx.work, '.').replaceAll(ctx.stackDir, '.sandrun')}`);
 });
 
 test('run --pay --estimate: the nodes, the cost and the verdict; nothing is sent (the nonce stays)', async (ctx) => {
