@@ -47,11 +47,14 @@ fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "setup: node/npm not found; install Node.js >= 20.19" >&2; exit 1
 fi
+# The stamp holds the lock file's hash, not a time: a fresh checkout of the same lock (a git
+# worktree sharing node_modules) must not reinstall, and an edited lock always does.
 stamp=tools/node_modules/.setup-stamp
-if [ ! -f "$stamp" ] || [ tools/package-lock.json -nt "$stamp" ] || [ tools/package.json -nt "$stamp" ]; then
+lock_sum=$(cat tools/package.json tools/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   say "npm ci in tools/"
   (cd tools && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$stamp"
+  echo "$lock_sum" >"$stamp"
 fi
 
 # --- parts with installs of their own (Kubo, anvil, ...): scripts/setup.d/*.sh, in name order ---
