@@ -104,16 +104,19 @@ kill_tree() {
 }
 
 # One suite run. In Chromium, wasm-bindgen-test-runner's own file server (rouille) sometimes stops
-# answering some of the page's module requests (seen here and in CI, about one run in three, with
-# the page's 13 script modules): the page never gets past "Loading scripts...", no test starts,
-# and the runner waits out WASM_BINDGEN_TEST_TIMEOUT. A watchdog notices a page that has not
-# started its tests within PAGE_START_S of the runner opening it, stops that runner, and the run
-# is made again (at most twice). A test that hangs once running is not retried.
-PAGE_START_S=${PAGE_START_S:-120}
+# answering some of the page's module requests (the page's 13 script modules; seen here and in CI
+# in about half the runs, nearly always the first run after the services start): the page never
+# gets past "Loading scripts...", no test starts, and the runner waits out
+# WASM_BINDGEN_TEST_TIMEOUT. A page that does start, starts its tests about 1 s after the runner
+# opens it (measured here), so a watchdog stops a runner whose page has not started within
+# PAGE_START_S (20 s), and the run is made again (at most PAGE_RUNS times in all, 5). A test that
+# hangs once running is not retried.
+PAGE_START_S=${PAGE_START_S:-20}
+PAGE_RUNS=${PAGE_RUNS:-5}
 run_suite() {
   local t=$1; shift
   local attempt log rc
-  for attempt in 1 2 3; do
+  for ((attempt = 1; attempt <= PAGE_RUNS; attempt++)); do
     log=$(mktemp)
     CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} \
       cargo test --target wasm32-unknown-unknown -p sandrun-sdk --test "$t" "$@" > >(tee "$log") 2>&1 &
@@ -121,7 +124,7 @@ run_suite() {
     while kill -0 "$cargo_pid" 2>/dev/null; do
       sleep 2
       if [ "$t" = browser ] && [ -z "$opened" ] && grep -q "^Running headless tests" "$log"; then opened=$SECONDS; fi
-      if [ -n "$opened" ] && ! grep -qE "^running [0-9]+ tests" "$log" && ((SECONDS - opened > PAGE_START_S)); then
+      if [ -n "$opened" ] && ! grep -qE "^running [0-9]+ tests?\b" "$log" && ((SECONDS - opened > PAGE_START_S)); then
         stalled=1
         kill_tree "$cargo_pid"
         break
@@ -130,7 +133,7 @@ run_suite() {
     rc=0; wait "$cargo_pid" || rc=$?
     rm -f "$log"
     if [ -z "$stalled" ]; then return $rc; fi
-    echo "test-wasm: the test page did not start its tests within ${PAGE_START_S} s (the runner's file server stalled on the page's scripts); run $attempt of 3 stopped" >&2
+    echo "test-wasm: the test page did not start its tests within ${PAGE_START_S} s (the runner's file server stalled on the page's scripts); run $attempt of $PAGE_RUNS stopped" >&2
   done
   return 1
 }
