@@ -629,9 +629,10 @@ impl MarketNode {
         .to_js()
     }
 
-    /// Listens to `registered`, `job-seen`, `job-claimed`, `job-running` (`{ jobId,
-    /// workerJobId, announced, receipt? }`), `job-completed`, `result-submitted`, `error` (an
-    /// error about one job carries its `jobId`).
+    /// Listens to `registered`, `job-seen`, `job-skipped` (`{ jobId, inputCid, reason }`: not
+    /// claimed, its manifest asks for what this node does not run), `job-claimed`, `job-running`
+    /// (`{ jobId, workerJobId, announced, receipt? }`), `job-completed`, `result-submitted`,
+    /// `error` (an error about one job carries its `jobId`).
     pub fn on(
         &self,
         #[wasm_bindgen(unchecked_param_type = "MarketNodeEvent")] event: String,
