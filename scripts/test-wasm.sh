@@ -109,8 +109,24 @@ kill_tree() {
 # gets past "Loading scripts...", no test starts, and the runner waits out
 # WASM_BINDGEN_TEST_TIMEOUT. A page that does start, starts its tests about 1 s after the runner
 # opens it (measured here), so a watchdog stops a runner whose page has not started within
-# PAGE_START_S (20 s), and the run is made again (at most PAGE_RUNS times in all, 5). A test that
-# hangs once running is not retried.
+# PAGE_START_S (20 s), and the run is made again (at most PAGE_RUNS times in all, 5). So is a run
+# whose runner ended without a result line while no test failed or panicked (the page or the
+# runner died). A test that fails is never run again: one that hangs fails by name after the
+# scenario limit (tests/common/mod.rs, `within`).
+
+# What failed, repeated after the runner's own output (which ends with the page's whole console
+# and a backtrace), so that the last lines of a long CI log name the failed tests, the panics and
+# the runner's verdict.
+failure_summary() {
+  local what
+  what=$(awk '/^test .* FAIL(ED)?$/ || /^Failed to detect/ { print; if (/^Failed/) lost = 1; next }
+              /Invoking test: / { sub(/^ *Invoking test: /, ""); last = $0; next }
+              /panicked at/ { sub(/^ +/, ""); line = $0; getline; sub(/^ +/, ""); print line " " $0 }
+              END { if (lost && last != "") print "the last test the page started: " last }' "$2" |
+    awk '!seen[$0]++' | head -n 30)
+  echo "test-wasm: tests/$1.rs failed:"
+  if [ -n "$what" ]; then sed 's/^/  /' <<< "$what"; else echo "  (no test named; see the runner's output above)"; fi
+}
 PAGE_START_S=${PAGE_START_S:-20}
 PAGE_RUNS=${PAGE_RUNS:-5}
 run_suite() {
@@ -120,7 +136,7 @@ run_suite() {
     log=$(mktemp)
     CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} \
       cargo test --target wasm32-unknown-unknown -p sandrun-sdk --test "$t" "$@" > >(tee "$log") 2>&1 &
-    local cargo_pid=$! opened= stalled=
+    local cargo_pid=$! opened= stalled= lost=
     while kill -0 "$cargo_pid" 2>/dev/null; do
       sleep 2
       if [ "$t" = browser ] && [ -z "$opened" ] && grep -q "^Running headless tests" "$log"; then opened=$SECONDS; fi
@@ -131,7 +147,21 @@ run_suite() {
       fi
     done
     rc=0; wait "$cargo_pid" || rc=$?
+    if [ -z "$stalled" ] && [ "$rc" != 0 ]; then
+      failure_summary "$t" "$log"
+      # The page started its tests, then the runner ended with no result line, and no test
+      # failed or panicked (a scenario that hangs fails by name: tests/common/mod.rs, `within`):
+      # the page or the runner died, not a test. That is run again, like a page that never
+      # started; a test's own failure never is.
+      if grep -qE "^running [0-9]+ tests?\b" "$log" && ! grep -qE "^test result:|^test .* FAIL(ED)?$|panicked at" "$log"; then
+        lost=1
+      fi
+    fi
     rm -f "$log"
+    if [ -n "$lost" ]; then
+      echo "test-wasm: the runner ended without a result and no test failed or panicked; run $attempt of $PAGE_RUNS lost" >&2
+      continue
+    fi
     if [ -z "$stalled" ]; then return $rc; fi
     echo "test-wasm: the test page did not start its tests within ${PAGE_START_S} s (the runner's file server stalled on the page's scripts); run $attempt of $PAGE_RUNS stopped" >&2
   done

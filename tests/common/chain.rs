@@ -19,7 +19,7 @@ macro_rules! chain_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::chain::$name().await
+                    crate::common::within(stringify!($name), crate::common::chain::$name()).await
                 }
             )*
         }

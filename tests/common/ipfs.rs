@@ -21,7 +21,7 @@ macro_rules! ipfs_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::ipfs::$name().await
+                    crate::common::within(stringify!($name), crate::common::ipfs::$name()).await
                 }
             )*
         }

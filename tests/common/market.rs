@@ -21,7 +21,7 @@ macro_rules! market_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::market::$name().await
+                    crate::common::within(stringify!($name), crate::common::market::$name()).await
                 }
             )*
         }

@@ -31,7 +31,7 @@ macro_rules! market_node_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    $crate::market_node::$name().await
+                    crate::common::within(stringify!($name), $crate::market_node::$name()).await
                 }
             )*
         }

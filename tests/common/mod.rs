@@ -37,6 +37,8 @@ extern "C" {
     pub fn now() -> f64;
     #[wasm_bindgen(js_name = isNode)]
     pub fn is_node() -> bool;
+    #[wasm_bindgen(js_name = limitTimer)]
+    fn limit_timer(ms: f64) -> JsValue;
 }
 
 // The SDK's error classes, for `instanceof` checks (the class a user imports).
@@ -190,6 +192,46 @@ pub async fn fails(obj: &JsValue, name: &str, args: &[JsValue]) -> JsValue {
             describe(&v)
         ),
         Err(e) => e,
+    }
+}
+
+/// How long one scenario may run (ms). The longest takes about 16 s here (the market's
+/// `claimant_dies_others_complete_or_refund`, which waits out two deadlines), so 120 s is a hang.
+/// `SANDRUN_TEST_SCENARIO_LIMIT_MS` at compile time sets another (to see the limit work).
+fn scenario_limit_ms() -> f64 {
+    option_env!("SANDRUN_TEST_SCENARIO_LIMIT_MS").map_or(120_000.0, |ms| {
+        ms.parse()
+            .expect("SANDRUN_TEST_SCENARIO_LIMIT_MS: milliseconds")
+    })
+}
+
+/// A scenario that takes longer than this is named in the output, with its time.
+const SLOW_SCENARIO_S: f64 = 10.0;
+
+/// Runs one scenario under `scenario_limit_ms()`, so a scenario that hangs fails under its own name
+/// and the rest of the suite still runs. Without it, in Chromium, the runner waits out
+/// WASM_BINDGEN_TEST_TIMEOUT for the whole page and prints neither the hung test's name nor a
+/// result line (seen once in CI). Both futures are polled in the test's own task, so a panic in
+/// the scenario is still reported by the harness as that test's failure.
+pub async fn within(name: &str, scenario: impl std::future::Future<Output = ()>) {
+    use futures_util::future::{select, Either};
+    let started = now();
+    let limit = scenario_limit_ms();
+    let timer = limit_timer(limit);
+    let fired = JsFuture::from(Promise::from(get(&timer, "promise")));
+    let scenario = std::pin::pin!(scenario);
+    let timed_out = matches!(select(scenario, fired).await, Either::Right(_));
+    let cancel: js_sys::Function = get(&timer, "cancel").into();
+    let _ = cancel.call0(&JsValue::UNDEFINED);
+    let took = (now() - started) / 1000.0;
+    if took > SLOW_SCENARIO_S {
+        report(&format!("{name} took {took:.1} s"));
+    }
+    if timed_out {
+        panic!(
+            "{name}: the scenario did not finish within {} s",
+            limit / 1000.0
+        );
     }
 }
 
@@ -1293,7 +1335,7 @@ macro_rules! scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::$name(crate::common::Mode::Default).await
+                    crate::common::within(stringify!($name), crate::common::$name(crate::common::Mode::Default)).await
                 }
             )*
         }
@@ -1302,7 +1344,7 @@ macro_rules! scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::$name(crate::common::Mode::Compat).await
+                    crate::common::within(stringify!($name), crate::common::$name(crate::common::Mode::Compat)).await
                 }
             )*
         }

@@ -636,7 +636,7 @@ macro_rules! plugin_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::plugins::$name().await
+                    crate::common::within(stringify!($name), crate::common::plugins::$name()).await
                 }
             )*
         }

@@ -671,7 +671,7 @@ macro_rules! pool_scenarios {
                 #[wasm_bindgen_test::wasm_bindgen_test]
                 async fn $name() {
                     $install();
-                    crate::common::pool::$name().await
+                    crate::common::within(stringify!($name), crate::common::pool::$name()).await
                 }
             )*
         }

@@ -285,7 +285,7 @@ macro_rules! scale_scenarios {
                     #[wasm_bindgen_test::wasm_bindgen_test]
                     async fn $name() {
                         $install();
-                        crate::common::scale::$name(crate::common::Mode::Default).await
+                        crate::common::within(stringify!($name), crate::common::scale::$name(crate::common::Mode::Default)).await
                     }
                 )*
             }
@@ -294,14 +294,14 @@ macro_rules! scale_scenarios {
                     #[wasm_bindgen_test::wasm_bindgen_test]
                     async fn $name() {
                         $install();
-                        crate::common::scale::$name(crate::common::Mode::Compat).await
+                        crate::common::within(stringify!($name), crate::common::scale::$name(crate::common::Mode::Compat)).await
                     }
                 )*
             }
             #[wasm_bindgen_test::wasm_bindgen_test]
             async fn status_reader_generated_cases() {
                 $install();
-                crate::common::scale::status_reader_generated_cases().await
+                crate::common::within("status_reader_generated_cases", crate::common::scale::status_reader_generated_cases()).await
             }
         }
     };

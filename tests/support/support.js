@@ -32,6 +32,16 @@ export function describe(v) {
   try { return JSON.stringify(v); } catch { return String(v); }
 }
 
+/**
+ * A timer for a scenario's time limit (tests/common/mod.rs, `within`): `promise` resolves after
+ * `ms`; `cancel()` clears it, so a finished scenario leaves no timer that keeps Node running.
+ */
+export function limitTimer(ms) {
+  let id;
+  const promise = new Promise((resolve) => { id = setTimeout(resolve, ms); });
+  return { promise, cancel: () => clearTimeout(id) };
+}
+
 export function now() {
   return (typeof performance !== 'undefined' ? performance : Date).now();
 }
