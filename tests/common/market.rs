@@ -38,6 +38,7 @@ macro_rules! all_market_scenarios {
             stack_two_of_three_by_the_agents, stack_restarted_submitter_settles_once,
             health_reports_the_market, reads_start_at_the_market_block,
             stack_reads_start_at_its_market_block, stack_on_stage_live_from_packaging,
+            logs_read_in_ranges_a_capped_provider_accepts,
             stack_logs_of_the_first_node);
     };
 }
@@ -124,14 +125,21 @@ extern "C" {
 }
 
 // An EIP-1193 provider over anvil's HTTP JSON-RPC that keeps every request it forwards (method
-// and params), so a scenario can count the reads the SDK makes and see their block ranges.
+// and params), so a scenario can count the reads the SDK makes and see their block ranges. With
+// `cap`, it refuses an eth_getLogs over more than `cap` blocks as Infura refuses one too large
+// (-32005, "query returned more than 10000 results"), and marks that call `refused`.
 #[wasm_bindgen(inline_js = r#"
-export function countingProvider(url) {
+export function countingProvider(url, cap) {
   const calls = [];
   let id = 0;
   const provider = {
     async request({ method, params = [] }) {
-      calls.push({ method, params });
+      const call = { method, params };
+      calls.push(call);
+      if (cap && method === 'eth_getLogs' && BigInt(params[0].toBlock) - BigInt(params[0].fromBlock) + 1n > BigInt(cap)) {
+        call.refused = true;
+        throw Object.assign(new Error('query returned more than 10000 results'), { code: -32005 });
+      }
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
       const body = await res.json();
@@ -144,7 +152,7 @@ export function countingProvider(url) {
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = countingProvider)]
-    fn counting_provider(url: &str) -> JsValue;
+    fn counting_provider(url: &str, cap: u32) -> JsValue;
 }
 
 fn pool_workers() -> Vec<&'static str> {
@@ -1404,7 +1412,18 @@ async fn counted_client(
     key: &str,
     market: JsValue,
 ) -> (JsValue, JsValue) {
-    let counting = counting_provider(rpc_url);
+    capped_client(rpc_url, ipfs_api, key, market, 0).await
+}
+
+/// `counted_client` over a provider that refuses eth_getLogs over more than `cap` blocks (0: none).
+async fn capped_client(
+    rpc_url: &str,
+    ipfs_api: &str,
+    key: &str,
+    market: JsValue,
+    cap: u32,
+) -> (JsValue, JsValue) {
+    let counting = counting_provider(rpc_url, cap);
     let chain = obj(&[
         ("provider", get(&counting, "provider")),
         ("privateKey", key.into()),
@@ -1577,6 +1596,100 @@ pub async fn reads_start_at_the_market_block() {
     ));
     ok(&exec, "cancel", &[]).await;
     let _ = bounded_failure(&attached).await;
+}
+
+/// Log reads in the ranges a capped provider accepts: through an EIP-1193 provider that refuses
+/// eth_getLogs over more than 4 blocks (-32005, Infura's answer to a read too large), a client
+/// told to read the market from block 0 gets every log all the same. Its `estimate()` finds the
+/// same nodes as a client on an uncapped provider, each of its reads asks for at most 4 blocks
+/// and covers the blocks it was asked for exactly once, in order, and a second `submit()` of the
+/// same job is still refused as a duplicate (the `JobPosted` found in one of those ranges).
+pub async fn logs_read_in_ranges_a_capped_provider_accepts() {
+    const CAP: u32 = 4;
+    let market = fresh_market().await;
+    let workers = pool_workers();
+    let registered = register_nodes(&market, &workers[..2]).await;
+    let key = random_key();
+    let from_zero = obj(&[("address", market.as_str().into()), ("fromBlock", 0.into())]);
+    let (capped, calls) = capped_client(rpc_url(), ipfs_api(), &key, from_zero, CAP).await;
+    let mk = ok(&capped, "market", &[market.as_str().into()]).await;
+    let address = s(&ok(&mk, "account", &[]).await);
+    anvil("anvil_setBalance", &[address.as_str().into(), FUNDS.into()]).await;
+    let (plain, _) = key_client(Some(&market), &[]).await;
+    let tag = random_key();
+    let build = |sandrun: &JsValue| {
+        let b = m(sandrun, "job", &[]);
+        let b = m(&b, "code", &[format!("print('capped {tag}')\n").into()]);
+        let b = m(&b, "payment", &["0.02 ether".into()]);
+        let b = m(&b, "consensus", &["2-of-2".into()]);
+        m(&b, "deadline", &[600.into()])
+    };
+    let node_set = |est: &JsValue| {
+        let mut a: Vec<String> = Array::from(&get(est, "nodes"))
+            .iter()
+            .map(|n| s(&get(&n, "address")).to_lowercase())
+            .collect();
+        a.sort();
+        a
+    };
+
+    // At least 40 blocks after the nodes registered, whatever ran on this chain before.
+    anvil("anvil_mine", &["0x28".into()]).await;
+    let head = block_number_at(rpc_url()).await;
+    let est = ok(&build(&capped), "estimate", &[]).await;
+    let want: Vec<String> = {
+        let mut a: Vec<String> = registered.iter().map(|n| n.2.to_lowercase()).collect();
+        a.sort();
+        a
+    };
+    assert_eq!(node_set(&est), want, "{}", describe(&est));
+    let uncapped = ok(&build(&plain), "estimate", &[]).await;
+    assert_eq!(node_set(&est), node_set(&uncapped));
+
+    // The reads `estimate()` made: each answered range within the cap; together they tile the
+    // blocks from 0 to where the read ended, in order.
+    let reads: Vec<(u64, u64, bool)> = Array::from(&calls)
+        .iter()
+        .filter(|c| s(&get(c, "method")) == "eth_getLogs")
+        .map(|c| {
+            let f = Array::from(&get(&c, "params")).get(0);
+            let (a, b) = (
+                hex_u128(&get(&f, "fromBlock")),
+                hex_u128(&get(&f, "toBlock")),
+            );
+            (a as u64, b as u64, get(&c, "refused").is_truthy())
+        })
+        .collect();
+    let refused = reads.iter().filter(|r| r.2).count();
+    let answered: Vec<(u64, u64)> = reads.iter().filter(|r| !r.2).map(|r| (r.0, r.1)).collect();
+    assert!(
+        refused >= 1,
+        "the first range (0..head) was refused: {reads:?}"
+    );
+    assert!(
+        answered.iter().all(|(a, b)| b - a < CAP as u64),
+        "an answered range over {CAP} blocks: {answered:?}"
+    );
+    let mut next = 0;
+    for (a, b) in &answered {
+        if *a == 0 && next != 0 {
+            break; // a second read, from block 0 again
+        }
+        assert_eq!(*a, next, "ranges in order, each block once: {answered:?}");
+        next = b + 1;
+    }
+    assert!(next > head, "read up to the head {head}: {answered:?}");
+
+    // A job posted through the capped client, then the same one again: the duplicate check
+    // reads from block 0 in small ranges and finds it.
+    let exec = ok(&build(&capped), "submit", &[]).await;
+    let e = fails(&build(&capped), "submit", &[]).await;
+    assert_eq!(code(&e), "DUPLICATE_JOB", "{}", describe(&e));
+    report(&format!(
+        "market reads through a provider capped at {CAP} blocks (head {head}): estimate() made {} eth_getLogs, {refused} refused and split",
+        reads.len()
+    ));
+    ok(&exec, "cancel", &[]).await;
 }
 
 /// The stack's `marketBlock` (stack.json) is the block its market's code appeared in: what a
