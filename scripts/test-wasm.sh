@@ -96,6 +96,15 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # tests/support/node-ws.js loads the ws package from here.
 export SANDRUN_TOOLS=$PWD/tools
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+# Chromium as this machine needs it (the same flags as tests/pkg and tests/cli): chromedriver
+# already passes --headless, --no-sandbox, --no-first-run, --disable-background-networking,
+# --disable-sync and a fresh --user-data-dir, but not these. Without them Chromium starts a GPU
+# process, checks for component updates and tries QUIC on a network that refuses all three.
+# wasm-bindgen-test-runner adds these capabilities to its own.
+cat > build/webdriver-$PORT.json <<'JSON'
+{ "goog:chromeOptions": { "args": ["--disable-gpu", "--disable-component-update", "--disable-quic"] } }
+JSON
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON=$PWD/build/webdriver-$PORT.json
 
 kill_tree() {
   local child

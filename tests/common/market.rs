@@ -1604,6 +1604,7 @@ pub async fn reads_start_at_the_market_block() {
 /// same nodes as a client on an uncapped provider, each of its reads asks for at most 4 blocks
 /// and covers the blocks it was asked for exactly once, in order, and a second `submit()` of the
 /// same job is still refused as a duplicate (the `JobPosted` found in one of those ranges).
+/// The refusal is the one part played here (anvil has no range cap); every answer is anvil's.
 pub async fn logs_read_in_ranges_a_capped_provider_accepts() {
     const CAP: u32 = 4;
     let market = fresh_market().await;
