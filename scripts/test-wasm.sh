@@ -96,10 +96,10 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 # tests/support/node-ws.js loads the ws package from here.
 export SANDRUN_TOOLS=$PWD/tools
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
-# Chromium as this machine needs it (the same flags as tests/pkg and tests/cli): chromedriver
-# already passes --headless, --no-sandbox, --no-first-run, --disable-background-networking,
-# --disable-sync and a fresh --user-data-dir, but not these. Without them Chromium starts a GPU
-# process, checks for component updates and tries QUIC on a network that refuses all three.
+# Chromium with the flags this machine's notes ask for, as tests/pkg and tests/cli start it:
+# chromedriver already passes --headless, --no-sandbox, --no-first-run,
+# --disable-background-networking, --disable-sync and a fresh --user-data-dir; these three it
+# does not (no GPU here; no component updates or QUIC on a network that refuses them).
 # wasm-bindgen-test-runner adds these capabilities to its own.
 cat > build/webdriver-$PORT.json <<'JSON'
 { "goog:chromeOptions": { "args": ["--disable-gpu", "--disable-component-update", "--disable-quic"] } }
@@ -112,16 +112,20 @@ kill_tree() {
   kill "$1" 2>/dev/null || true
 }
 
-# One suite run. In Chromium, wasm-bindgen-test-runner's own file server (rouille) sometimes stops
-# answering some of the page's module requests (the page's 13 script modules; seen here and in CI
-# in about half the runs, nearly always the first run after the services start): the page never
-# gets past "Loading scripts...", no test starts, and the runner waits out
-# WASM_BINDGEN_TEST_TIMEOUT. A page that does start, starts its tests about 1 s after the runner
-# opens it (measured here), so a watchdog stops a runner whose page has not started within
-# PAGE_START_S (20 s), and the run is made again (at most PAGE_RUNS times in all, 5). So is a run
-# whose runner ended without a result line while no test failed or panicked (the page or the
-# runner died). A test that fails is never run again: one that hangs fails by name after the
-# scenario limit (tests/common/mod.rs, `within`).
+# One suite run. In Chromium, wasm-bindgen-test-runner's own file server (rouille over tiny_http
+# 0.12) sometimes leaves some of the page's module requests unanswered: the page never finishes
+# loading, no test starts, and the runner waits out WASM_BINDGEN_TEST_TIMEOUT. Seen with `ss`
+# during a stall: two of Chromium's six connections to it held requests it never read (Recv-Q
+# 597 and 599 bytes) while its busy connection threads sat in reads of the other, idle
+# keep-alive connections (a lost hand-off in its per-connection thread pool, by its code).
+# Measured here: 4 of 10 page loads stalled when the runner is started alone, with or without
+# the flags above; in whole suite runs, 6 stalls in 14 attempts without them, 0 in 10 with them.
+# A page that does start, starts its tests about 1 s after the runner opens it, so a watchdog
+# stops a runner whose page has not started within PAGE_START_S (20 s), and the run is made
+# again (at most PAGE_RUNS times in all, 8: eight stalls in a row at 4 in 10 is 1 in 1,500).
+# So is a run whose runner ended without a result line while no test failed or panicked (the
+# page or the runner died). A test that fails is never run again: one that hangs fails by name
+# after the scenario limit (tests/common/mod.rs, `within`).
 
 # What failed, repeated after the runner's own output (which ends with the page's whole console
 # and a backtrace), so that the last lines of a long CI log name the failed tests, the panics and
@@ -137,7 +141,7 @@ failure_summary() {
   if [ -n "$what" ]; then sed 's/^/  /' <<< "$what"; else echo "  (no test named; see the runner's output above)"; fi
 }
 PAGE_START_S=${PAGE_START_S:-20}
-PAGE_RUNS=${PAGE_RUNS:-5}
+PAGE_RUNS=${PAGE_RUNS:-8}
 run_suite() {
   local t=$1; shift
   local attempt log rc
