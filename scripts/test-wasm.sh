@@ -123,9 +123,10 @@ kill_tree() {
 # streaks (five in a row once, more than the 5 runs allowed until then). A page that does start,
 # starts its tests about 1 s after the runner opens it, so a watchdog stops a runner whose page
 # has not started within PAGE_START_S (20 s), and the run is made again (at most PAGE_RUNS
-# times in all, 12; a stall costs about 25 s). So is a run whose runner ended without a result line while no test failed or panicked (the
-# page or the runner died). A test that fails is never run again: one that hangs fails by name
-# after the scenario limit (tests/common/mod.rs, `within`).
+# times in all, 12; a stall costs about 25 s). So is a run whose runner ended without a result
+# line while no test failed or panicked (the page or the runner died). A test that fails is
+# never run again: one that hangs fails by name after the scenario limit (tests/common/mod.rs,
+# `within`).
 
 # What failed, repeated after the runner's own output (which ends with the page's whole console
 # and a backtrace), so that the last lines of a long CI log name the failed tests, the panics and
