@@ -133,7 +133,7 @@ kill_tree() {
 # the runner's verdict.
 failure_summary() {
   local what
-  what=$(awk '/^test .* FAIL(ED)?$/ || /^Failed to detect/ { print; if (/^Failed/) lost = 1; next }
+  what=$(awk -v failed="$FAILED" '$0 ~ failed || /^Failed to detect/ { print; if (/^Failed/) lost = 1; next }
               /Invoking test: / { sub(/^ *Invoking test: /, ""); last = $0; next }
               /panicked at/ { sub(/^ +/, ""); line = $0; getline; sub(/^ +/, ""); print line " " $0 }
               END { if (lost && last != "") print "the last test the page started: " last }' "$2" |
@@ -143,6 +143,10 @@ failure_summary() {
 }
 PAGE_START_S=${PAGE_START_S:-20}
 PAGE_RUNS=${PAGE_RUNS:-12}
+# What the runner prints once the page has started its tests (one selected test: "1 test"), and
+# once a test failed; the watchdog and the lost-run check read the same lines.
+STARTED='^running [0-9]+ tests?\b'
+FAILED='^test .* FAIL(ED)?$'
 run_suite() {
   local t=$1; shift
   local attempt log rc
@@ -154,7 +158,7 @@ run_suite() {
     while kill -0 "$cargo_pid" 2>/dev/null; do
       sleep 2
       if [ "$t" = browser ] && [ -z "$opened" ] && grep -q "^Running headless tests" "$log"; then opened=$SECONDS; fi
-      if [ -n "$opened" ] && ! grep -qE "^running [0-9]+ tests?\b" "$log" && ((SECONDS - opened > PAGE_START_S)); then
+      if [ -n "$opened" ] && ! grep -qE "$STARTED" "$log" && ((SECONDS - opened > PAGE_START_S)); then
         stalled=1
         kill_tree "$cargo_pid"
         break
@@ -167,7 +171,7 @@ run_suite() {
       # failed or panicked (a scenario that hangs fails by name: tests/common/mod.rs, `within`):
       # the page or the runner died, not a test. That is run again, like a page that never
       # started; a test's own failure never is.
-      if grep -qE "^running [0-9]+ tests?\b" "$log" && ! grep -qE "^test result:|^test .* FAIL(ED)?$|panicked at" "$log"; then
+      if grep -qE "$STARTED" "$log" && ! grep -qE "^test result:|$FAILED|panicked at" "$log"; then
         lost=1
       fi
     fi

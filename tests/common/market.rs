@@ -1625,24 +1625,24 @@ pub async fn logs_read_in_ranges_a_capped_provider_accepts() {
         let b = m(&b, "consensus", &["2-of-2".into()]);
         m(&b, "deadline", &[600.into()])
     };
-    let node_set = |est: &JsValue| {
-        let mut a: Vec<String> = Array::from(&get(est, "nodes"))
-            .iter()
-            .map(|n| s(&get(&n, "address")).to_lowercase())
-            .collect();
+    // Addresses compared as a set: lowercased, sorted.
+    let set = |addresses: Vec<String>| {
+        let mut a: Vec<String> = addresses.iter().map(|x| x.to_lowercase()).collect();
         a.sort();
         a
+    };
+    let node_set = |est: &JsValue| {
+        set(Array::from(&get(est, "nodes"))
+            .iter()
+            .map(|n| s(&get(&n, "address")))
+            .collect())
     };
 
     // At least 40 blocks after the nodes registered, whatever ran on this chain before.
     anvil("anvil_mine", &["0x28".into()]).await;
     let head = block_number_at(rpc_url()).await;
     let est = ok(&build(&capped), "estimate", &[]).await;
-    let want: Vec<String> = {
-        let mut a: Vec<String> = registered.iter().map(|n| n.2.to_lowercase()).collect();
-        a.sort();
-        a
-    };
+    let want = set(registered.iter().map(|n| n.2.clone()).collect());
     assert_eq!(node_set(&est), want, "{}", describe(&est));
     let uncapped = ok(&build(&plain), "estimate", &[]).await;
     assert_eq!(node_set(&est), node_set(&uncapped));
